@@ -1,0 +1,63 @@
+"""The `tinbao` command: run, migrate, sandbox, chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logsetup import configure_logging
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = [settings.bot_token]
+    for secret in (settings.webhook_secret, settings.secret_key):
+        if secret is not None:
+            values.append(secret.get_secret_value())
+    return values
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `tinbao` and `python -m bot`."""
+    parser = argparse.ArgumentParser(prog="tinbao", description="TinBáo tip line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="migrate, then run bot + API (+ sandbox without a token) in one process")
+    sub.add_parser("migrate", help="upgrade the database to the latest schema")
+    sandbox = sub.add_parser("sandbox", help="run only the Telegram Bot API emulator")
+    sandbox.add_argument("--host", default=None)
+    sandbox.add_argument("--port", type=int, default=None)
+    chat = sub.add_parser("chat", help="chat with the bot as a citizen through the sandbox")
+    chat.add_argument("--user-id", type=int, default=100000001)
+    chat.add_argument("--lang", default="vi", choices=["vi", "en"])
+    args = parser.parse_args(argv)
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level, _secrets(settings))
+    if args.command == "run":
+        from bot.runner import run
+
+        asyncio.run(run(settings))
+    elif args.command == "migrate":
+        from storage.migrate import upgrade
+
+        upgrade(settings.effective_database_url)
+        print("database is up to date")
+    elif args.command == "sandbox":
+        from sandbox.__main__ import main as sandbox_main
+
+        host = args.host or settings.sandbox_host
+        sandbox_main(["--host", host, "--port", str(args.port or settings.sandbox_port)])
+    elif args.command == "chat":
+        from sandbox.chat import main as chat_main
+
+        url = f"http://{settings.sandbox_host}:{settings.sandbox_port}"
+        chat_main(["--url", url, "--user-id", str(args.user_id), "--lang", args.lang])

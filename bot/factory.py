@@ -1,0 +1,78 @@
+"""Builds the bot, the dispatcher (routers, middlewares, FSM storage) and the process context."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import DEFAULT_TELEGRAM_API, Settings
+from bot.context import AppContext
+from bot.dedupe import DatabaseClaims, RedisClaims, UpdateClaims
+from bot.fsm_storage import DatabaseStorage, HashedKeyBuilder, create_redis_storage
+from bot.middlewares import FloodGuard, ReporterMiddleware, UpdateUnitMiddleware
+from bot.retry import RetryMiddleware
+from handlers import routers
+from handlers.states import COLLECTING_STATES
+from storage.db import create_engine, create_session_factory
+from storage.privacy import PrivacyKeys
+
+
+def create_bot(settings: Settings, api_base: str | None = None) -> Bot:
+    """A Bot talking to Telegram, or to any Bot API server such as our sandbox."""
+    base = api_base or settings.telegram_api_base or DEFAULT_TELEGRAM_API
+    session = AiohttpSession(api=TelegramAPIServer.from_base(base), timeout=30)
+    session.middleware(RetryMiddleware())
+    return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_dispatcher(
+    settings: Settings,
+    keys: PrivacyKeys,
+    sessions: async_sessionmaker[AsyncSession],
+    redis: Redis | None = None,
+) -> Dispatcher:
+    """Dispatcher with sealed FSM storage, the middleware chain and every router."""
+    storage: BaseStorage
+    isolation: BaseEventIsolation
+    claims: UpdateClaims
+    if redis is not None:
+        storage = create_redis_storage(redis, keys, ttl_seconds=settings.draft_retention_days * 86400)
+        isolation = RedisEventIsolation(redis, key_builder=HashedKeyBuilder(keys, prefix="tinbao:lock"))
+        claims = RedisClaims(redis)
+    else:
+        storage = DatabaseStorage(sessions, keys)
+        isolation = SimpleEventIsolation()
+        claims = DatabaseClaims()
+    dispatcher = Dispatcher(storage=storage, events_isolation=isolation, settings=settings, keys=keys)
+    dispatcher.update.outer_middleware(UpdateUnitMiddleware(sessions, claims))
+    dispatcher.update.outer_middleware(ReporterMiddleware(keys))
+    dispatcher.update.outer_middleware(
+        FloodGuard(
+            max_updates=settings.flood_max_updates,
+            window_seconds=settings.flood_window_seconds,
+            collecting_states=COLLECTING_STATES,
+        )
+    )
+    dispatcher.include_routers(*routers())
+    return dispatcher
+
+
+def build_context(settings: Settings, *, api_base: str | None = None) -> AppContext:
+    """Wire one process: keys from the master secret, database, Redis if configured, bot, dispatcher."""
+    keys = PrivacyKeys.from_master(settings.master_secret())
+    engine = create_engine(settings.effective_database_url)
+    sessions = create_session_factory(engine)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    bot = create_bot(settings, api_base)
+    dispatcher = create_dispatcher(settings, keys, sessions, redis)
+    return AppContext(
+        settings=settings, keys=keys, engine=engine, sessions=sessions, bot=bot, dispatcher=dispatcher, redis=redis
+    )

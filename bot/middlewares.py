@@ -1,0 +1,118 @@
+"""Update middlewares: one unit of work, the pseudonymous reporter and language, flood control."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import TelegramObject, Update, User
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.dedupe import UpdateClaims
+from bot.i18n import _, pick_locale, set_locale
+from bot.unit import UpdateUnit, current_unit
+from storage.privacy import PrivacyKeys
+from storage.reporters import get_or_create_reporter
+
+logger = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UpdateUnitMiddleware(BaseMiddleware):
+    """Skip updates already handled, give handlers one session, commit once at the end."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], claims: UpdateClaims) -> None:
+        self._sessions = session_factory
+        self._claims = claims
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Run the update inside its unit of work."""
+        assert isinstance(event, Update)
+        async with self._sessions() as session:
+            if not await self._claims.claim(event.update_id, session):
+                logger.info("update %d already handled, skipped", event.update_id)
+                return None
+            unit = UpdateUnit(session=session, update_id=event.update_id)
+            token = current_unit.set(unit)
+            handled = False
+            try:
+                data["session"] = session
+                data["unit"] = unit
+                result = await handler(event, data)
+                await unit.commit()
+                handled = True
+                return result
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                current_unit.reset(token)
+                await self._claims.release(event.update_id, handled=handled)
+
+
+class ReporterMiddleware(BaseMiddleware):
+    """Attach the reporter found by keyed hash, and translate into their language."""
+
+    def __init__(self, keys: PrivacyKeys) -> None:
+        self._keys = keys
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Look the reporter up (creating one on first contact) and set the update's locale."""
+        user: User | None = data.get("event_from_user")
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        session: AsyncSession = data["session"]
+        reporter = await get_or_create_reporter(
+            session, key_hash=self._keys.reporter_hash(user.id), locale=pick_locale(user.language_code)
+        )
+        data["reporter"] = reporter
+        set_locale(reporter.locale)
+        return await handler(event, data)
+
+
+class FloodGuard(BaseMiddleware):
+    """Per-person rate limit: while a form collects text or files, floods are stored silently."""
+
+    def __init__(self, *, max_updates: int, window_seconds: float, collecting_states: frozenset[str]) -> None:
+        self._max = max_updates
+        self._window = window_seconds
+        self._collecting = collecting_states
+        self._hits: dict[str, deque[float]] = {}
+        self._warned_at: dict[str, float] = {}
+
+    def _over_limit(self, key: str, now: float) -> bool:
+        hits = self._hits.setdefault(key, deque())
+        while hits and now - hits[0] > self._window:
+            hits.popleft()
+        hits.append(now)
+        if len(self._hits) > 50_000:  # forget idle people so memory stays bounded
+            for stale in [k for k, v in self._hits.items() if not v or now - v[-1] > self._window][:10_000]:
+                self._hits.pop(stale, None)
+                self._warned_at.pop(stale, None)
+        return len(hits) > self._max
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Let normal traffic through; in a flood keep content, drop the rest with one polite notice."""
+        reporter = data.get("reporter")
+        if reporter is None:
+            return await handler(event, data)
+        key = str(reporter.id)
+        now = time.monotonic()
+        if not self._over_limit(key, now):
+            data["flooding"] = False
+            return await handler(event, data)
+        if data.get("raw_state") in self._collecting:
+            data["flooding"] = True
+            return await handler(event, data)
+        if now - self._warned_at.get(key, 0.0) > self._window:
+            self._warned_at[key] = now
+            chat = data.get("event_chat")
+            bot: Bot = data["bot"]
+            if chat is not None:
+                await bot.send_message(chat.id, _("You are sending messages very fast. Please wait a moment."))
+        logger.info("flood: update dropped outside a collecting step")
+        return None

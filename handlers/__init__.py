@@ -1,0 +1,16 @@
+"""aiogram routers, one conversation per module; `routers()` gives them in matching order."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def routers() -> list[Router]:
+    """Routers in priority order: global commands first, the catch-all last."""
+    from handlers import errors, report, start, status
+
+    found = [start.router, report.router, status.router, errors.router]
+    for router in found:
+        # Module-level routers accept one parent; a restart or a test builds a new dispatcher.
+        router._parent_router = None
+    return found

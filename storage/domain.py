@@ -1,0 +1,139 @@
+"""The tip-line vocabulary: categories, groups, statuses, anonymity levels and limits."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+DESCRIPTION_MAX_CHARS = 4000
+PLACE_DETAIL_MAX_CHARS = 500
+MAX_ATTACHMENTS = 10
+MAX_FOLLOWUP_CHARS = 4000
+NAME_MAX_CHARS = 120
+
+
+class CategoryGroup(StrEnum):
+    """How the movement groups tips in its statistics."""
+
+    POLITICAL_SECURITY = "political_security"
+    CRIMINAL = "criminal"
+    SOCIAL_EVILS = "social_evils"
+    OTHER = "other"
+
+
+class Category(StrEnum):
+    """What a tip is about."""
+
+    POLITICAL_SECURITY = "political_security"
+    THEFT_ROBBERY = "theft_robbery"
+    ASSAULT_MURDER = "assault_murder"
+    FRAUD = "fraud"
+    CYBERCRIME = "cybercrime"
+    HUMAN_TRAFFICKING = "human_trafficking"
+    SMUGGLING_COUNTERFEIT = "smuggling_counterfeit"
+    WEAPONS_EXPLOSIVES = "weapons_explosives"
+    DRUGS = "drugs"
+    GAMBLING = "gambling"
+    PROSTITUTION = "prostitution"
+    TRAFFIC = "traffic"
+    FIRE = "fire"
+    ENVIRONMENT = "environment"
+    OTHER = "other"
+
+    @property
+    def group(self) -> CategoryGroup:
+        """The statistics group this category belongs to."""
+        return CATEGORY_GROUPS[self]
+
+
+CATEGORIES_BY_GROUP: dict[CategoryGroup, tuple[Category, ...]] = {
+    CategoryGroup.POLITICAL_SECURITY: (Category.POLITICAL_SECURITY,),
+    CategoryGroup.CRIMINAL: (
+        Category.THEFT_ROBBERY,
+        Category.ASSAULT_MURDER,
+        Category.FRAUD,
+        Category.CYBERCRIME,
+        Category.HUMAN_TRAFFICKING,
+        Category.SMUGGLING_COUNTERFEIT,
+        Category.WEAPONS_EXPLOSIVES,
+    ),
+    CategoryGroup.SOCIAL_EVILS: (Category.DRUGS, Category.GAMBLING, Category.PROSTITUTION),
+    CategoryGroup.OTHER: (Category.TRAFFIC, Category.FIRE, Category.ENVIRONMENT, Category.OTHER),
+}
+CATEGORY_GROUPS: dict[Category, CategoryGroup] = {
+    cat: group for group, cats in CATEGORIES_BY_GROUP.items() for cat in cats
+}
+RESTRICTED_CATEGORIES = frozenset({Category.POLITICAL_SECURITY})
+
+
+class Anonymity(StrEnum):
+    """What the tipster chose to keep; see DOMAIN.md."""
+
+    ANONYMOUS = "anonymous"
+    FOLLOW_UP = "follow_up"
+    IDENTIFIED = "identified"
+
+
+class TipStatus(StrEnum):
+    """Where a tip is in its life."""
+
+    NEW = "new"
+    IN_REVIEW = "in_review"
+    NEEDS_INFO = "needs_info"
+    FORWARDED = "forwarded"
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    """How a closed tip ended."""
+
+    VALUABLE = "valuable"
+    NOT_ACTIONABLE = "not_actionable"
+    DUPLICATE = "duplicate"
+    FALSE_REPORT = "false_report"
+    SPAM = "spam"
+
+
+class Priority(StrEnum):
+    """How fast officers should look at a tip."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class WhenKind(StrEnum):
+    """When the reported event happened, as precisely as the citizen knows."""
+
+    TODAY = "today"
+    YESTERDAY = "yesterday"
+    THIS_WEEK = "this_week"
+    EARLIER = "earlier"
+    UNKNOWN = "unknown"
+    DATE = "date"
+
+
+class AttachmentKind(StrEnum):
+    """The Telegram media types a tip may carry."""
+
+    PHOTO = "photo"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    VOICE = "voice"
+    AUDIO = "audio"
+    VIDEO_NOTE = "video_note"
+
+
+class MessageAuthor(StrEnum):
+    """Who wrote a message in a tip's thread."""
+
+    TIPSTER = "tipster"
+    OFFICER = "officer"
+    SYSTEM = "system"
+
+
+class MessageKind(StrEnum):
+    """Whether a thread message reaches the tipster."""
+
+    MESSAGE = "message"
+    NOTE = "note"

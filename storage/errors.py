@@ -1,0 +1,23 @@
+"""Domain errors: the bot and the API each map these to a friendly answer."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class for errors a user can be told about."""
+
+
+class NotFound(DomainError):
+    """The thing does not exist (or is not visible to the caller)."""
+
+
+class ValidationFailed(DomainError):
+    """Input breaks a domain rule; the message says which."""
+
+
+class TooManyAttempts(DomainError):
+    """A rate limit on guesses was reached; retry after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many attempts, retry after {retry_after}s")
+        self.retry_after = retry_after

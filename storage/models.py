@@ -1,0 +1,238 @@
+"""SQLAlchemy 2 typed models; no column ever holds a Telegram identity in plaintext."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.domain import (
+    Anonymity,
+    AttachmentKind,
+    Category,
+    CategoryGroup,
+    MessageAuthor,
+    MessageKind,
+    Outcome,
+    Priority,
+    TipStatus,
+    WhenKind,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def _enum(enum_cls: type[Any], name: str) -> Enum:
+    """Store a StrEnum by value as a plain string (portable between SQLite and PostgreSQL)."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite would hand back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the project's constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Province(Base):
+    """A province or centrally-run city (34 since 1 July 2025)."""
+
+    __tablename__ = "provinces"
+
+    code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(100))
+    name_folded: Mapped[str] = mapped_column(String(100))
+    division_type: Mapped[str] = mapped_column(String(40))
+    codename: Mapped[str] = mapped_column(String(100))
+
+
+class Ward(Base):
+    """A commune, ward or special zone (3,321 since 1 July 2025)."""
+
+    __tablename__ = "wards"
+    __table_args__ = (Index("ix_wards_province_folded", "province_code", "name_folded"),)
+
+    code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    province_code: Mapped[int] = mapped_column(ForeignKey("provinces.code"))
+    name: Mapped[str] = mapped_column(String(100))
+    name_folded: Mapped[str] = mapped_column(String(100))
+    division_type: Mapped[str] = mapped_column(String(40))
+    codename: Mapped[str] = mapped_column(String(100))
+
+
+class Reporter(Base):
+    """A pseudonymous citizen: found by HMAC of the Telegram user id, shown to officers by alias."""
+
+    __tablename__ = "reporters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    alias: Mapped[str] = mapped_column(String(32), unique=True)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    # Only set once the citizen chose "anonymous with follow-up" or "identified"; AES-GCM sealed.
+    chat_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Tip(Base):
+    """A citizen's report of a crime or violation."""
+
+    __tablename__ = "tips"
+    __table_args__ = (
+        Index("ix_tips_status_created", "status", "created_at"),
+        Index("ix_tips_province_created", "province_code", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(16), unique=True)
+    receipt_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # NULL for fully anonymous tips: nothing links them to an account.
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"))
+    anonymity: Mapped[Anonymity] = mapped_column(_enum(Anonymity, "anonymity"))
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    category: Mapped[Category] = mapped_column(_enum(Category, "category"), index=True)
+    category_group: Mapped[CategoryGroup] = mapped_column(_enum(CategoryGroup, "category_group"), index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority: Mapped[Priority] = mapped_column(_enum(Priority, "priority"), default=Priority.NORMAL)
+    status: Mapped[TipStatus] = mapped_column(_enum(TipStatus, "tip_status"), default=TipStatus.NEW)
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "outcome"), default=None)
+    province_code: Mapped[int] = mapped_column(ForeignKey("provinces.code"))
+    ward_code: Mapped[int | None] = mapped_column(ForeignKey("wards.code"), index=True)
+    place_detail: Mapped[str | None] = mapped_column(Text, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    when_kind: Mapped[WhenKind] = mapped_column(_enum(WhenKind, "when_kind"))
+    occurred_on: Mapped[date | None] = mapped_column(Date, default=None)
+    description: Mapped[str] = mapped_column(Text)
+    # Identified tipsters only: what they chose to share, sealed; officers' views are audited.
+    identity_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    identity_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    reporter: Mapped[Reporter | None] = relationship(lazy="raise")
+    messages: Mapped[list[TipMessage]] = relationship(
+        back_populates="tip", lazy="raise", order_by="TipMessage.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="tip", lazy="raise", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+
+class TipMessage(Base):
+    """One message in a tip's thread: tipster additions, officer replies, internal notes."""
+
+    __tablename__ = "tip_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    author: Mapped[MessageAuthor] = mapped_column(_enum(MessageAuthor, "message_author"))
+    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "message_kind"), default=MessageKind.MESSAGE)
+    body: Mapped[str] = mapped_column(Text, default="")
+    read_by_officer: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tip: Mapped[Tip] = relationship(back_populates="messages", lazy="raise")
+
+
+class Attachment(Base):
+    """Evidence a tipster sent: the Telegram file reference, never the bytes (yet)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("tip_messages.id", ondelete="SET NULL"))
+    kind: Mapped[AttachmentKind] = mapped_column(_enum(AttachmentKind, "attachment_kind"))
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    mime_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tip: Mapped[Tip] = relationship(back_populates="attachments", lazy="raise")
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled, so a redelivered update is handled once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FsmRecord(Base):
+    """A conversation's state and sealed draft data, keyed by a keyed hash (never a raw id)."""
+
+    __tablename__ = "fsm_records"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(100), default=None)
+    data_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class ThrottleHit(Base):
+    """One attempt counted against a limit (e.g. receipt-code guesses), keyed by a keyed hash."""
+
+    __tablename__ = "throttle_hits"
+    __table_args__ = (Index("ix_throttle_hits_bucket_key_at", "bucket", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,51 @@
+"""Pseudonymous reporters: found by keyed hash, known to officers only by alias."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Reporter
+from storage.privacy import RECEIPT_ALPHABET
+
+
+def new_alias() -> str:
+    """A random alias such as NG-7K3M9Q ("nguồn", source) for officers to tell reporters apart."""
+    return "NG-" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(6))
+
+
+async def find_reporter(session: AsyncSession, *, key_hash: bytes) -> Reporter | None:
+    """The reporter with this keyed hash, or None."""
+    return await session.scalar(select(Reporter).where(Reporter.key_hash == key_hash))
+
+
+async def get_or_create_reporter(session: AsyncSession, *, key_hash: bytes, locale: str) -> Reporter:
+    """Find the reporter or create one; safe when two updates race to create it."""
+    reporter = await find_reporter(session, key_hash=key_hash)
+    if reporter is not None:
+        return reporter
+    for _attempt in range(5):
+        try:
+            async with session.begin_nested():
+                reporter = Reporter(key_hash=key_hash, alias=new_alias(), locale=locale)
+                session.add(reporter)
+                await session.flush()
+            return reporter
+        except IntegrityError:
+            existing = await find_reporter(session, key_hash=key_hash)
+            if existing is not None:
+                return existing
+    raise RuntimeError("could not allocate a reporter alias")
+
+
+async def set_reporter_locale(session: AsyncSession, *, reporter_id: int, locale: str) -> None:
+    """Remember the language the citizen chose."""
+    await session.execute(update(Reporter).where(Reporter.id == reporter_id).values(locale=locale))
+
+
+async def set_reporter_chat(session: AsyncSession, *, reporter_id: int, chat_enc: bytes) -> None:
+    """Store the sealed chat id used to deliver follow-up messages."""
+    await session.execute(update(Reporter).where(Reporter.id == reporter_id).values(chat_enc=chat_enc))

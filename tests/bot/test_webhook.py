@@ -1,0 +1,68 @@
+"""Webhook intake: the secret header is required, malformed bodies are refused, updates are handled."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import func, select
+
+from storage.models import ProcessedUpdate
+from tests.conftest import WEBHOOK_SECRET, WebhookBot
+
+START_UPDATE = {
+    "update_id": 777001,
+    "message": {
+        "message_id": 1,
+        "date": 1760000000,
+        "chat": {"id": 555, "type": "private", "first_name": "Test"},
+        "from": {"id": 555, "is_bot": False, "first_name": "Test", "language_code": "vi"},
+        "text": "/start",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+    },
+}
+
+
+async def _processed(bot: WebhookBot) -> int:
+    async with bot.context.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(ProcessedUpdate)) or 0)
+
+
+async def test_updates_arrive_through_the_webhook(webhook_bot: WebhookBot) -> None:
+    citizen = webhook_bot.citizen()
+    [welcome] = await citizen.send("/start")
+    assert "TinBáo" in welcome.text
+    stats = await webhook_bot.client.stats()
+    assert stats["webhook_delivered"] >= 1
+    assert await _processed(webhook_bot) == 1
+
+
+async def test_wrong_or_missing_secret_is_rejected_and_nothing_processed(webhook_bot: WebhookBot) -> None:
+    async with httpx.AsyncClient() as http:
+        wrong = await http.post(
+            webhook_bot.url, json=START_UPDATE, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong-secret-123456"}
+        )
+        missing = await http.post(webhook_bot.url, json=START_UPDATE)
+        almost = await http.post(
+            webhook_bot.url, json=START_UPDATE, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET[:-1]}
+        )
+    assert wrong.status_code == missing.status_code == almost.status_code == 401
+    assert await _processed(webhook_bot) == 0
+    assert await webhook_bot.client.requests("sendMessage") == []
+
+
+async def test_malformed_body_is_refused(webhook_bot: WebhookBot) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    async with httpx.AsyncClient() as http:
+        not_json = await http.post(
+            webhook_bot.url, content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+        )
+        not_update = await http.post(webhook_bot.url, json={"hello": "world"}, headers=headers)
+    assert not_json.status_code == 400
+    assert not_update.status_code == 400
+    assert await _processed(webhook_bot) == 0
+
+
+async def test_healthz(webhook_bot: WebhookBot) -> None:
+    base = webhook_bot.url.rsplit("/telegram", 1)[0]
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(base + "/healthz")
+    assert answer.json() == {"status": "ok"}
