@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import SUPPORTED_LOCALES, _, set_locale
 from handlers.keyboards import all_menu_labels, inline, main_menu
+from handlers.states import ReportForm
 from handlers.texts import emergency_text, help_text
 from storage.models import Reporter
 from storage.reporters import set_reporter_locale
@@ -100,7 +101,8 @@ async def set_language(callback: CallbackQuery, session: AsyncSession, reporter:
 @router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     """Leave any flow; say so plainly."""
-    had_flow = await state.get_state() is not None
+    # After a tip was sent the conversation only keeps the range to delete; nothing is in progress.
+    had_flow = await state.get_state() not in (None, ReportForm.submitted.state)
     await state.clear()
     text = _("Cancelled. Nothing was sent.") if had_flow else _("There is nothing to cancel.")
     await message.answer(text, reply_markup=main_menu())

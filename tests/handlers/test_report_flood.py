@@ -1,0 +1,52 @@
+"""A story sent as a flood of messages is stored whole, in order, with few replies."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+
+from bot.config import Settings
+from handlers.report_draft import description
+from tests.conftest import RunningBot
+from tests.handlers.test_report_support import QUIET, tap, to_description
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A flood guard that a person walking the form never trips, but 50 messages in a second do."""
+    return settings.model_copy(update={"flood_max_updates": 10, "flood_window_seconds": 1.0})
+
+
+async def draft_of(bot: RunningBot, user_id: int) -> dict[str, object]:
+    """The citizen's FSM data, read through the dispatcher's storage."""
+    key = StorageKey(bot_id=bot.context.bot.id, chat_id=user_id, user_id=user_id)
+    return dict(await bot.context.dispatcher.storage.get_data(key))
+
+
+async def test_fifty_messages_in_two_seconds(bot: RunningBot) -> None:
+    c = bot.citizen()
+    await to_description(c)
+    assert "5️⃣" in c.seen[-1].text
+    await c.settle(1.1)  # the walk's own updates leave the flood window
+    before = c.cursor
+    parts = [f"phần {i:02d}" for i in range(1, 51)]
+    started = time.monotonic()
+    for part in parts:
+        await c.client.send_text(c.user, part)
+    assert time.monotonic() - started < 2.5
+    deadline = time.monotonic() + 20
+    while True:
+        draft = await draft_of(bot, c.user_id)
+        if len(draft.get("parts", [])) == 50 or time.monotonic() > deadline:  # type: ignore[arg-type]
+            break
+        await asyncio.sleep(0.2)
+    assert description(draft) == "\n".join(parts)
+    replies = await c.replies(expect=False, quiet=0.5)
+    assert all(m.message_id > before for m in replies)
+    assert len(replies) <= 12
+    nxt = await tap(c, "rp:desc:done")
+    assert "6️⃣" in nxt[-1].text
+    await c.settle(QUIET)
