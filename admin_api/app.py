@@ -1,18 +1,30 @@
-"""The FastAPI application: health check, Telegram webhook, and (later) the officer API."""
+"""The FastAPI application: health check, Telegram webhook and the officer API under /api/v1."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from admin_api.errors import install_error_handlers
+from admin_api.routes import auth, officers
 from admin_api.routes.telegram import webhook_router
 from bot.context import AppContext
 
 
 def create_app(context: AppContext) -> FastAPI:
     """One ASGI app serving /healthz and the webhook route."""
-    app = FastAPI(title="TinBáo", version="0.1.0", docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title="TinBáo officer API",
+        version="0.1.0",
+        description="Triage citizens' tips inside your jurisdiction. No response ever carries a Telegram identity.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    install_error_handlers(app)
     app.include_router(webhook_router(context))
+    app.include_router(auth.router)
+    app.include_router(officers.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

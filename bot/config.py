@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     status_window_seconds: int = Field(default=600, ge=1)
     flood_max_updates: int = Field(default=8, ge=1)
     flood_window_seconds: float = Field(default=4.0, gt=0)
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    require_totp_for_admins: bool = False
+    urgent_ack_hours: float = Field(default=2.0, gt=0)
     processed_update_retention_days: int = Field(default=7, ge=1)
     draft_retention_days: int = Field(default=30, ge=1)
 

@@ -137,3 +137,31 @@ class MessageKind(StrEnum):
 
     MESSAGE = "message"
     NOTE = "note"
+
+
+class OfficerRole(StrEnum):
+    """What an officer may do; admins also manage officers and read the audit log."""
+
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class DeliveryState(StrEnum):
+    """How far an officer's message to a tipster got."""
+
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    STATUS_ONLY = "status_only"  # anonymous tipster: readable only with /status and the receipt code
+
+
+# The tip life in DOMAIN.md: which status may follow which.
+TIP_TRANSITIONS: dict[TipStatus, frozenset[TipStatus]] = {
+    TipStatus.NEW: frozenset({TipStatus.IN_REVIEW, TipStatus.NEEDS_INFO, TipStatus.FORWARDED, TipStatus.CLOSED}),
+    TipStatus.IN_REVIEW: frozenset({TipStatus.NEEDS_INFO, TipStatus.FORWARDED, TipStatus.CLOSED}),
+    TipStatus.NEEDS_INFO: frozenset({TipStatus.IN_REVIEW, TipStatus.CLOSED}),
+    TipStatus.FORWARDED: frozenset({TipStatus.CLOSED}),
+    TipStatus.CLOSED: frozenset(),
+}

@@ -21,3 +21,15 @@ class TooManyAttempts(DomainError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many attempts, retry after {retry_after}s")
         self.retry_after = retry_after
+
+
+class PermissionDenied(DomainError):
+    """The caller is known but may not do this."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (e.g. a status change the tip life forbids)."""
+
+
+class AuthFailed(DomainError):
+    """Wrong credentials, or an expired, revoked or unknown token."""

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -28,8 +29,10 @@ from storage.domain import (
     AttachmentKind,
     Category,
     CategoryGroup,
+    DeliveryState,
     MessageAuthor,
     MessageKind,
+    OfficerRole,
     Outcome,
     Priority,
     TipStatus,
@@ -162,6 +165,10 @@ class Tip(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_alert_at: Mapped[datetime | None] = mapped_column(default=None)
 
     reporter: Mapped[Reporter | None] = relationship(lazy="raise")
     messages: Mapped[list[TipMessage]] = relationship(
@@ -183,6 +190,9 @@ class TipMessage(Base):
     kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "message_kind"), default=MessageKind.MESSAGE)
     body: Mapped[str] = mapped_column(Text, default="")
     read_by_officer: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Officer replies and notes: who wrote it (never shown to the tipster) and how delivery went.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"))
+    delivery_state: Mapped[DeliveryState | None] = mapped_column(_enum(DeliveryState, "delivery_state"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tip: Mapped[Tip] = relationship(back_populates="messages", lazy="raise")
@@ -236,3 +246,89 @@ class ThrottleHit(Base):
     bucket: Mapped[str] = mapped_column(String(32))
     key_hash: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Officer(Base):
+    """A police officer who uses the officer API inside a jurisdiction."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[OfficerRole] = mapped_column(_enum(OfficerRole, "officer_role"), default=OfficerRole.OFFICER)
+    nationwide: Mapped[bool] = mapped_column(Boolean, default=False)
+    can_view_restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Sealed Telegram chat for content-free urgent alerts, linked with a one-time code.
+    telegram_chat_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    provinces: Mapped[list[OfficerProvince]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="OfficerProvince.province_code"
+    )
+    wards: Mapped[list[OfficerWard]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="OfficerWard.ward_code"
+    )
+
+
+class OfficerProvince(Base):
+    """A province inside an officer's jurisdiction."""
+
+    __tablename__ = "officer_provinces"
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), primary_key=True)
+    province_code: Mapped[int] = mapped_column(ForeignKey("provinces.code"), primary_key=True)
+
+
+class OfficerWard(Base):
+    """A commune inside an officer's jurisdiction."""
+
+    __tablename__ = "officer_wards"
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), primary_key=True)
+    ward_code: Mapped[int] = mapped_column(ForeignKey("wards.code"), primary_key=True)
+
+
+class AuthToken(Base):
+    """A bearer token, stored only as a hash; revoked on logout, password change and deactivation."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OneTimeCode(Base):
+    """A short-lived code, hashed: linking an officer's Telegram account for alerts."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditEvent(Base):
+    """Who read, changed, replied, exported or logged in, and when."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_tip_at", "tip_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(48), index=True)
+    tip_id: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="SET NULL"))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
