@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from admin_api.errors import install_error_handlers
-from admin_api.routes import auth, officers
+from admin_api.routes import attachments, audit, auth, export, officers, stats, tips
 from admin_api.routes.telegram import webhook_router
 from bot.context import AppContext
 
@@ -25,6 +25,12 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(webhook_router(context))
     app.include_router(auth.router)
     app.include_router(officers.router)
+    # Fixed paths (/tips/export.csv) before /tips/{tip_id}, which would otherwise capture them.
+    app.include_router(export.router)
+    app.include_router(stats.router)
+    app.include_router(tips.router)
+    app.include_router(attachments.router)
+    app.include_router(audit.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

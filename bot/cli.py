@@ -38,6 +38,14 @@ def main(argv: list[str] | None = None) -> None:
     chat = sub.add_parser("chat", help="chat with the bot as a citizen through the sandbox")
     chat.add_argument("--user-id", type=int, default=100000001)
     chat.add_argument("--lang", default="vi", choices=["vi", "en"])
+    officer = sub.add_parser("officer", help="manage officer accounts")
+    officer_sub = officer.add_subparsers(dest="officer_command", required=True)
+    create = officer_sub.add_parser("create", help="create an officer; the password is read from stdin")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", choices=["officer", "supervisor", "admin"], default="officer")
+    create.add_argument("--province", type=int, action="append", default=[], help="province code (repeatable)")
+    create.add_argument("--ward", type=int, action="append", default=[], help="commune code (repeatable)")
+    create.add_argument("--restricted", action="store_true", help="may see political-security tips")
     args = parser.parse_args(argv)
 
     settings = _settings_or_exit()
@@ -51,6 +59,10 @@ def main(argv: list[str] | None = None) -> None:
 
         upgrade(settings.effective_database_url)
         print("database is up to date")
+    elif args.command == "officer":
+        from bot.officer_cli import create_officer_from_cli
+
+        raise SystemExit(create_officer_from_cli(settings, args))
     elif args.command == "sandbox":
         from sandbox.__main__ import main as sandbox_main
 

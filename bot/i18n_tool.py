@@ -64,7 +64,11 @@ def sync(domain: str, files: list[Path]) -> int:
         for msgid, places in messages.items():
             if msgid in known:
                 continue
-            catalog.add(msgid, msgid if locale == "en" else "", locations=[(p.split(":")[0], int(p.split(":")[1])) for p in places])
+            catalog.add(
+                msgid,
+                msgid if locale == "en" else "",
+                locations=[(p.split(":")[0], int(p.split(":")[1])) for p in places],
+            )
             added += 1
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:

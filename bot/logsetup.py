@@ -34,5 +34,5 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiohttp.access", "aiohttp.client", "httpx", "httpcore", "aiogram.event", "sqlalchemy.engine"):
+    for noisy in ("alembic.runtime.plugins", "aiohttp.access", "aiohttp.client", "httpx", "httpcore", "aiogram.event", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

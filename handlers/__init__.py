@@ -7,9 +7,9 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     """Routers in priority order: global commands first, the catch-all last."""
-    from handlers import errors, report, start, status
+    from handlers import errors, officer_link, report, start, status
 
-    found = [start.router, report.router, status.router, errors.router]
+    found = [start.router, officer_link.router, report.router, status.router, errors.router]
     for router in found:
         # Module-level routers accept one parent; a restart or a test builds a new dispatcher.
         router._parent_router = None
