@@ -34,5 +34,14 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("alembic.runtime.plugins", "aiohttp.access", "aiohttp.client", "httpx", "httpcore", "aiogram.event", "sqlalchemy.engine"):
+    noisy_loggers = (
+        "alembic.runtime.plugins",
+        "aiohttp.access",
+        "aiohttp.client",
+        "httpx",
+        "httpcore",
+        "aiogram.event",
+        "sqlalchemy.engine",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
