@@ -10,6 +10,36 @@ from typing import Any
 from sandbox.client import SandboxClient, SandboxUser
 
 
+class UpdateTracker:
+    """Knows when the dispatcher has finished each update, so tests need not guess with sleeps."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, asyncio.Event] = {}
+
+    def _event(self, update_id: int) -> asyncio.Event:
+        return self._done.setdefault(update_id, asyncio.Event())
+
+    def finished(self, update_id: int) -> None:
+        """Called by the wrapped dispatcher when an update's handling ended (in any way)."""
+        self._event(update_id).set()
+
+    async def wait(self, update_id: int, timeout: float) -> None:
+        """Wait until the update was handled."""
+        await asyncio.wait_for(self._event(update_id).wait(), timeout)
+
+    def attach(self, dispatcher: Any) -> None:
+        """Wrap the dispatcher's feed_update (used by polling and the webhook route alike)."""
+        original = dispatcher.feed_update
+
+        async def feed_update(bot: Any, update: Any, **kwargs: Any) -> Any:
+            try:
+                return await original(bot, update, **kwargs)
+            finally:
+                self.finished(update.update_id)
+
+        dispatcher.feed_update = feed_update
+
+
 @dataclass
 class BotMessage:
     """A message the bot sent, as the sandbox recorded it."""
@@ -65,6 +95,7 @@ class Citizen:
     language_code: str = "vi"
     cursor: int = 0
     seen: list[BotMessage] = field(default_factory=list)
+    tracker: UpdateTracker | None = None
 
     @property
     def user(self) -> SandboxUser:
@@ -76,8 +107,24 @@ class Citizen:
             language_code=self.language_code,
         )
 
-    async def replies(self, *, timeout: float = 8.0, quiet: float = 0.3, expect: bool = True) -> list[BotMessage]:
-        """New bot messages since the last call: waits for the first, then until the bot goes quiet."""
+    async def replies(
+        self, *, timeout: float = 8.0, quiet: float = 0.3, expect: bool = True, update_id: int | None = None
+    ) -> list[BotMessage]:
+        """New bot messages since the last call.
+
+        With a tracker and the update id, waits until the dispatcher finished that update (exact and fast);
+        otherwise waits for the first message, then until the bot stays quiet for `quiet` seconds.
+        """
+        if update_id is not None and self.tracker is not None:
+            await self.tracker.wait(update_id, timeout)
+            batch = await self.client.messages(self.user_id, after=self.cursor)
+            found = [BotMessage(m) for m in batch if m["message_id"] > self.cursor and m.get("from_bot", True)]
+            if found:
+                self.cursor = max(m.message_id for m in found)
+                self.seen.extend(found)
+                return found
+            if not expect:
+                return []
         found: list[BotMessage] = []
         deadline = time.monotonic() + timeout
         wait_first = timeout if expect else quiet
@@ -99,8 +146,8 @@ class Citizen:
 
     async def send(self, text: str, **kwargs: Any) -> list[BotMessage]:
         """Send text and return the bot's replies."""
-        await self.client.send_text(self.user, text)
-        return await self.replies(**kwargs)
+        sent = await self.client.send_text(self.user, text)
+        return await self.replies(update_id=sent["update_id"], **kwargs)
 
     async def reply(self, text: str, **kwargs: Any) -> BotMessage:
         """Send text and return the bot's last reply."""
@@ -109,13 +156,13 @@ class Citizen:
     async def press(self, label: str, message: BotMessage | None = None, **kwargs: Any) -> list[BotMessage]:
         """Press the inline button containing `label` on `message` (default: the newest with such a button)."""
         target = message or self.latest_with_button(label)
-        await self.client.press(self.user, target.message_id, target.button(label))
-        return await self.replies(**kwargs)
+        pressed = await self.client.press(self.user, target.message_id, target.button(label))
+        return await self.replies(update_id=pressed["update_id"], **kwargs)
 
     async def press_data(self, message_id: int, data: str, *, force: bool = False, **kwargs: Any) -> list[BotMessage]:
         """Press a button by its callback data (force=True presses stale buttons)."""
-        await self.client.press(self.user, message_id, data, force=force)
-        return await self.replies(**kwargs)
+        pressed = await self.client.press(self.user, message_id, data, force=force)
+        return await self.replies(update_id=pressed["update_id"], **kwargs)
 
     def latest_with_button(self, label: str) -> BotMessage:
         """The newest seen message that has a button containing `label`."""

@@ -24,7 +24,7 @@ from sandbox.runner import RunningSandbox, start_sandbox
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import Base
-from tests.citizen import Citizen
+from tests.citizen import Citizen, UpdateTracker
 
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
@@ -136,6 +136,7 @@ class RunningBot:
     context: AppContext
     client: SandboxClient
     task: asyncio.Task[None]
+    tracker: UpdateTracker
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -144,18 +145,21 @@ class RunningBot:
 
     def citizen(self, user_id: int = 100000001, **kwargs: Any) -> Citizen:
         """A citizen who chats with the bot through the sandbox."""
+        kwargs.setdefault("tracker", self.tracker)
         return Citizen(self.client, user_id=user_id, **kwargs)
 
 
 async def start_polling_bot(context: AppContext, sandbox: RunningSandbox) -> RunningBot:
     """Start the dispatcher polling the sandbox, as `tinbao run` does."""
     client = SandboxClient(sandbox.base_url, context.settings.bot_token)
+    tracker = UpdateTracker()
+    tracker.attach(context.dispatcher)
     task = asyncio.create_task(
         context.dispatcher.start_polling(
             context.bot, handle_signals=False, polling_timeout=1, allowed_updates=["message", "callback_query"]
         )
     )
-    return RunningBot(context=context, client=client, task=task)
+    return RunningBot(context=context, client=client, task=task, tracker=tracker)
 
 
 async def stop_polling_bot(running: RunningBot) -> None:
@@ -187,9 +191,11 @@ class WebhookBot:
     client: SandboxClient
     url: str
     server: Any
+    tracker: UpdateTracker
 
     def citizen(self, user_id: int = 100000001, **kwargs: Any) -> Citizen:
         """A citizen who chats with the bot through the sandbox."""
+        kwargs.setdefault("tracker", self.tracker)
         return Citizen(self.client, user_id=user_id, **kwargs)
 
 
@@ -218,12 +224,14 @@ async def webhook_bot(settings: Settings, sandbox: RunningSandbox) -> AsyncItera
     await _flush_redis()
     webhook_settings = settings.model_copy(update={"webhook_secret": SecretStr(WEBHOOK_SECRET), "bot_mode": "webhook"})
     context = build_context(webhook_settings, api_base=sandbox.base_url)
+    tracker = UpdateTracker()
+    tracker.attach(context.dispatcher)
     server, task, base = await serve_app(context)
     url = base + webhook_settings.webhook_path
     await context.bot.set_webhook(url, secret_token=WEBHOOK_SECRET)
     client = SandboxClient(sandbox.base_url, context.settings.bot_token)
     try:
-        yield WebhookBot(context=context, client=client, url=url, server=server)
+        yield WebhookBot(context=context, client=client, url=url, server=server, tracker=tracker)
     finally:
         await context.bot.delete_webhook()
         server.should_exit = True

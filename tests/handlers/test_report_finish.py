@@ -93,6 +93,7 @@ async def test_restart_mid_form_keeps_the_draft(
     second = await start_polling_bot(build_context(settings, api_base=sandbox.base_url), sandbox)
     try:
         c.client = second.client
+        c.tracker = second.tracker
         more = await c.send("Phần hai.", quiet=QUIET)
         assert "19/4.000" in more[-1].text
         await tap(c, "rp:desc:done")

@@ -13,11 +13,13 @@ from handlers.report_draft import description
 from tests.conftest import RunningBot
 from tests.handlers.test_report_support import QUIET, tap, to_description
 
+FLOOD_MAX = 16
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """A flood guard that a person walking the form never trips, but 50 messages in a second do."""
-    return settings.model_copy(update={"flood_max_updates": 10, "flood_window_seconds": 1.0})
+    """A flood guard that the scripted walk (about a dozen fast updates) never trips, but 50 messages do."""
+    return settings.model_copy(update={"flood_max_updates": FLOOD_MAX, "flood_window_seconds": 1.0})
 
 
 async def draft_of(bot: RunningBot, user_id: int) -> dict[str, object]:
@@ -46,7 +48,8 @@ async def test_fifty_messages_in_two_seconds(bot: RunningBot) -> None:
     assert description(draft) == "\n".join(parts)
     replies = await c.replies(expect=False, quiet=0.5)
     assert all(m.message_id > before for m in replies)
-    assert len(replies) <= 12
+    # Replies only until the guard trips, then at most the limit notices: far fewer than 50.
+    assert len(replies) <= FLOOD_MAX + 2
     nxt = await tap(c, "rp:desc:done")
     assert "6️⃣" in nxt[-1].text
     await c.settle(QUIET)
