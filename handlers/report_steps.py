@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from contextlib import suppress
 from typing import Any
 
@@ -185,7 +186,18 @@ PLAIN_TEXT = F.text & ~F.text.startswith("/") & ~F.text.in_(_menu_texts())
 
 
 async def drop_keyboard(callback: CallbackQuery) -> None:
-    """Remove an answered question's buttons so they cannot be pressed twice."""
-    if isinstance(callback.message, Message) and callback.message.reply_markup is not None:
-        with suppress(TelegramBadRequest):
-            await callback.message.edit_reply_markup(reply_markup=None)
+    """Remove an answered question's buttons (no double press) and show the chosen one under it."""
+    message = callback.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    markup = message.reply_markup
+    chosen = next(
+        (b.text for row in getattr(markup, "inline_keyboard", []) for b in row if b.callback_data == callback.data),
+        None,
+    )
+    with suppress(TelegramBadRequest):
+        if chosen and message.text:
+            # Older people scroll back to check what they pressed: keep the answer visible.
+            await message.edit_text(f"{message.html_text}\n\n✅ {html.escape(chosen)}", reply_markup=None)
+        else:
+            await message.edit_reply_markup(reply_markup=None)
