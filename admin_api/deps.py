@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,11 @@ from storage.officers import officer_for_token
 from storage.scope import Scope
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token")
+# Database ids are 32-bit on PostgreSQL (and 64-bit on SQLite): a larger number in a path is a 422, not a 500.
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+# With `require_totp_for_admins`, an admin without a second factor may only enrol it (or log out).
+_TOTP_ENROLMENT_PATHS = ("/api/v1/auth/me", "/api/v1/auth/logout", "/api/v1/auth/password", "/api/v1/auth/totp/")
 
 
 def get_context(request: Request) -> AppContext:
@@ -38,14 +43,24 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
 
 
-async def get_current_officer(session: SessionDep, token: TokenDep) -> Officer:
+async def get_current_officer(request: Request, context: ContextDep, session: SessionDep, token: TokenDep) -> Officer:
     """The active officer behind the bearer token; 401 otherwise."""
     try:
-        return await officer_for_token(session, token=token)
+        officer = await officer_for_token(session, token=token)
     except AuthFailed:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"}
         ) from None
+    if (
+        context.settings.require_totp_for_admins
+        and officer.role is OfficerRole.ADMIN
+        and not officer.totp_enabled
+        and not request.url.path.startswith(_TOTP_ENROLMENT_PATHS)
+    ):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "admins must enable a TOTP second factor first: /api/v1/auth/totp/setup"
+        )
+    return officer
 
 
 CurrentOfficer = Annotated[Officer, Depends(get_current_officer)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from admin_api.deps import ContextDep, CurrentOfficer, SessionDep, TokenDep
 from admin_api.schemas.officers import OfficerRead, PasswordChange, TokenRead, TotpConfirm, TotpSetupRead
 from storage.audit import record_audit
-from storage.domain import OfficerRole
+from storage.errors import AuthFailed
 from storage.officers import (
     change_password,
     find_officer,
@@ -25,6 +26,7 @@ from storage.totp import new_totp_secret, provisioning_uri, verify_totp
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 _TOTP_PURPOSE = "officer_totp"
+_USERNAME = re.compile(r"[a-z0-9._-]{3,64}")
 
 
 @router.post("/token", response_model=TokenRead)
@@ -33,10 +35,14 @@ async def login(
     context: ContextDep,
     session: SessionDep,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    otp: Annotated[str | None, Form(max_length=8)] = None,
+    otp: Annotated[str | None, Form(max_length=8, pattern=r"^[0-9 ]*$")] = None,
 ) -> TokenRead:
     """Exchange username + password (+ TOTP code when enabled) for a bearer token."""
     username = form.username.strip().lower()[:64]
+    # Only well-formed names reach the database and the audit log (no NUL bytes, no passwords typed
+    # into the username box); anything else fails like an unknown user, at the same cost.
+    well_formed = _USERNAME.fullmatch(username) is not None
+    shown = username if well_formed else "(malformed)"
     client = request.client.host if request.client else "unknown"
     throttle_keys = [
         context.keys.state_hash("login-user", username),
@@ -44,12 +50,12 @@ async def login(
     ]
     wait = await login_delay(session, keys_hashed=throttle_keys)
     if wait > 0:
-        await record_audit(session, officer_id=None, action="login_throttled", detail={"username": username})
+        await record_audit(session, officer_id=None, action="login_throttled", detail={"username": shown})
         await session.commit()
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS, "too many failed logins, wait", headers={"Retry-After": str(wait)}
         )
-    officer = await find_officer(session, username=username)
+    officer = await find_officer(session, username=username) if well_formed else None
     ok = await verify_password(officer.password_hash if officer else None, form.password)
     if ok and officer is not None and officer.totp_enabled:
         secret = context.keys.decrypt_text(officer.totp_secret_enc or b"", purpose=_TOTP_PURPOSE)
@@ -57,16 +63,14 @@ async def login(
     if not ok or officer is None or not officer.active:
         await record_login_failure(session, keys_hashed=throttle_keys)
         await record_audit(
-            session, officer_id=officer.id if officer else None, action="login_failed", detail={"username": username}
+            session, officer_id=officer.id if officer else None, action="login_failed", detail={"username": shown}
         )
         await session.commit()
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "wrong username or password", headers={"WWW-Authenticate": "Bearer"}
         )
-    if context.settings.require_totp_for_admins and officer.role is OfficerRole.ADMIN and not officer.totp_enabled:
-        await record_audit(session, officer_id=officer.id, action="login_needs_totp")
-        await session.commit()
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admins must enable a TOTP second factor")
+    # With require_totp_for_admins, an admin without TOTP still gets a token, but it only opens the
+    # enrolment endpoints (see admin_api.deps): refusing the login would lock them out for good.
     token, expires_at = await issue_token(
         session, officer_id=officer.id, lifetime=timedelta(minutes=context.settings.access_token_minutes)
     )
@@ -90,9 +94,22 @@ async def me(officer: CurrentOfficer) -> OfficerRead:
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
-async def password(body: PasswordChange, session: SessionDep, officer: CurrentOfficer) -> None:
+async def password(body: PasswordChange, context: ContextDep, session: SessionDep, officer: CurrentOfficer) -> None:
     """Change one's password; every token, this one included, stops working."""
-    await change_password(session, officer, current=body.current_password, new=body.new_password)
+    # Wrong current passwords count as failed logins, so a stolen token cannot guess the password.
+    throttle_keys = [context.keys.state_hash("login-user", officer.username)]
+    wait = await login_delay(session, keys_hashed=throttle_keys)
+    if wait > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts, wait", headers={"Retry-After": str(wait)}
+        )
+    try:
+        await change_password(session, officer, current=body.current_password, new=body.new_password)
+    except AuthFailed:
+        await record_login_failure(session, keys_hashed=throttle_keys)
+        await record_audit(session, officer_id=officer.id, action="password_change_failed")
+        await session.commit()
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong") from None
     await record_audit(session, officer_id=officer.id, action="password_changed")
     await session.commit()
 
@@ -100,6 +117,9 @@ async def password(body: PasswordChange, session: SessionDep, officer: CurrentOf
 @router.post("/totp/setup", response_model=TotpSetupRead)
 async def totp_setup(context: ContextDep, session: SessionDep, officer: CurrentOfficer) -> TotpSetupRead:
     """Start TOTP enrolment: a new secret, active only after /totp/enable with a valid code."""
+    if officer.totp_enabled:
+        # Otherwise a stolen token could silently turn the second factor off.
+        raise HTTPException(status.HTTP_409_CONFLICT, "TOTP is already enabled")
     secret = new_totp_secret()
     officer.totp_secret_enc = context.keys.encrypt_text(secret, purpose=_TOTP_PURPOSE)
     officer.totp_enabled = False
@@ -115,7 +135,7 @@ async def totp_enable(body: TotpConfirm, context: ContextDep, session: SessionDe
         raise HTTPException(status.HTTP_409_CONFLICT, "call /totp/setup first")
     secret = context.keys.decrypt_text(officer.totp_secret_enc, purpose=_TOTP_PURPOSE)
     if not verify_totp(secret, body.code):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "wrong code")
+        raise HTTPException(422, "wrong code")
     officer.totp_enabled = True
     await record_audit(session, officer_id=officer.id, action="totp_enabled")
     await session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
-from admin_api.deps import AdminOfficer, SessionDep
+from admin_api.deps import AdminOfficer, IdPath, SessionDep
 from admin_api.schemas.officers import OfficerCreate, OfficerList, OfficerRead, OfficerUpdate
 from storage.audit import record_audit
 from storage.models import Officer
@@ -20,6 +20,9 @@ from storage.officers import (
 from storage.scope import Scope
 
 router = APIRouter(prefix="/api/v1/officers", tags=["officers"])
+# An admin may only switch their own duty flag here: their role, areas, permission, activity and password
+# change through another admin or /api/v1/auth/password (no self-promotion, no lock-out by mistake).
+_SELF_EDITABLE = {"on_duty"}
 
 
 async def _ensure_within(session: SessionDep, admin: Officer, jurisdiction: Jurisdiction) -> None:
@@ -75,15 +78,17 @@ async def list_all(session: SessionDep, admin: AdminOfficer) -> OfficerList:
 
 
 @router.get("/{officer_id}", response_model=OfficerRead)
-async def read(officer_id: int, session: SessionDep, admin: AdminOfficer) -> OfficerRead:
+async def read(officer_id: IdPath, session: SessionDep, admin: AdminOfficer) -> OfficerRead:
     """One officer."""
     return OfficerRead.of(await _visible_officer(session, admin, officer_id))
 
 
 @router.patch("/{officer_id}", response_model=OfficerRead)
-async def change(officer_id: int, body: OfficerUpdate, session: SessionDep, admin: AdminOfficer) -> OfficerRead:
+async def change(officer_id: IdPath, body: OfficerUpdate, session: SessionDep, admin: AdminOfficer) -> OfficerRead:
     """Change role, jurisdiction, permission, duty, activity or password."""
     officer = await _visible_officer(session, admin, officer_id)
+    if officer.id == admin.id and set(body.model_dump(exclude_unset=True)) - _SELF_EDITABLE:
+        raise HTTPException(status.HTTP_409_CONFLICT, "another admin must change your role, areas or status")
     jurisdiction = None
     if body.nationwide is not None or body.province_codes is not None or body.ward_codes is not None:
         jurisdiction = Jurisdiction(
@@ -96,8 +101,6 @@ async def change(officer_id: int, body: OfficerUpdate, session: SessionDep, admi
         await _ensure_within(session, admin, jurisdiction)
     if body.can_view_restricted and not admin.can_view_restricted:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "you cannot grant the restricted permission")
-    if officer.id == admin.id and body.active is False:
-        raise HTTPException(status.HTTP_409_CONFLICT, "you cannot deactivate yourself")
     await update_officer(
         session,
         officer,
@@ -120,7 +123,7 @@ async def change(officer_id: int, body: OfficerUpdate, session: SessionDep, admi
 
 
 @router.delete("/{officer_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def deactivate(officer_id: int, session: SessionDep, admin: AdminOfficer) -> None:
+async def deactivate(officer_id: IdPath, session: SessionDep, admin: AdminOfficer) -> None:
     """Deactivate an officer: their tokens stop working at once."""
     officer = await _visible_officer(session, admin, officer_id)
     if officer.id == admin.id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
@@ -10,7 +11,9 @@ from admin_api.schemas.base import InputModel, OutputModel
 from storage.domain import OfficerRole
 from storage.models import Officer
 
-AreaCodes = list[int]
+# vietnam-provinces codes are small positive numbers; bounding them keeps huge integers out of SQL.
+AreaCode = Annotated[int, Field(ge=1, le=99_999)]
+AreaCodes = list[AreaCode]
 
 
 class OfficerCreate(InputModel):
