@@ -165,3 +165,63 @@ TIP_TRANSITIONS: dict[TipStatus, frozenset[TipStatus]] = {
     TipStatus.FORWARDED: frozenset({TipStatus.CLOSED}),
     TipStatus.CLOSED: frozenset(),
 }
+
+
+class Topic(StrEnum):
+    """What a subscriber wants to hear about; a campaign has at most one topic."""
+
+    DRUGS = "drugs"
+    TRAFFICKING = "trafficking"
+    FIRE = "fire"
+    TRAFFIC = "traffic"
+    SCAMS = "scams"
+    SECURITY_FESTIVAL = "security_festival"
+
+
+# Topics are stored as a bit mask so a campaign's recipients are one indexed SQL condition.
+TOPIC_BITS: dict[Topic, int] = {topic: 1 << i for i, topic in enumerate(Topic)}
+ALL_TOPICS_MASK = sum(TOPIC_BITS.values())
+
+
+class SubscriberState(StrEnum):
+    """Whether a subscriber still receives campaigns."""
+
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    GONE = "gone"  # blocked the bot (Telegram answered 403)
+
+
+class CampaignState(StrEnum):
+    """A campaign's life: draft → scheduled → sending → done, or cancelled."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ScheduleKind(StrEnum):
+    """Once at a moment, or every year on a date (or the first day of a date range)."""
+
+    ONCE = "once"
+    YEARLY = "yearly"
+
+
+class DeliveryStatus(StrEnum):
+    """One recipient's copy of one campaign run."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by the sender; after a crash it is sent again (bounded duplicates)
+    SENT = "sent"
+    GONE = "gone"
+    FAILED = "failed"
+
+
+class SignerKind(StrEnum):
+    """Who signs a safety pledge."""
+
+    HOUSEHOLD = "household"
+    AGENCY = "agency"
+    ENTERPRISE = "enterprise"
+    SCHOOL = "school"

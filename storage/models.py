@@ -21,21 +21,31 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    column,
+    func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.domain import (
     Anonymity,
     AttachmentKind,
+    CampaignState,
     Category,
     CategoryGroup,
     DeliveryState,
+    DeliveryStatus,
     MessageAuthor,
     MessageKind,
     OfficerRole,
     Outcome,
     Priority,
+    ScheduleKind,
+    SignerKind,
+    SubscriberState,
     TipStatus,
+    Topic,
     WhenKind,
 )
 
@@ -136,6 +146,34 @@ class Tip(Base):
     __table_args__ = (
         Index("ix_tips_status_created", "status", "created_at"),
         Index("ix_tips_province_created", "province_code", "created_at"),
+        # Migration 0003 (see there for why each exists): list orders per commune and category, new tips
+        # per province, index-only scans for a province's statistics, trigram search (PostgreSQL only).
+        Index("ix_tips_ward_created", "ward_code", "created_at"),
+        Index("ix_tips_category_created", "category", "created_at"),
+        Index("ix_tips_group_created", "category_group", "created_at"),
+        Index(
+            "ix_tips_new_province_created",
+            "province_code",
+            "created_at",
+            postgresql_where=text("status = 'new'"),
+            sqlite_where=text("status = 'new'"),
+        ),
+        Index(
+            "ix_tips_stats_cover",
+            "province_code",
+            "category",
+            "status",
+            "outcome",
+            "ward_code",
+            "created_at",
+            "first_response_at",
+        ),
+        Index(
+            "ix_tips_description_trgm",
+            func.lower(column("description")).label("description_lower"),
+            postgresql_using="gin",
+            postgresql_ops={"description_lower": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -332,3 +370,151 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(48), index=True)
     tip_id: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="SET NULL"))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Subscriber(Base):
+    """A citizen who opted in to campaign notices for an area and topics."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (Index("ix_subscribers_state_province", "state", "province_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id", ondelete="CASCADE"), unique=True)
+    chat_enc: Mapped[bytes] = mapped_column(LargeBinary)  # sealed chat id, purpose "subscriber_chat"
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    # NULL province = the whole country; NULL ward = the whole province.
+    province_code: Mapped[int | None] = mapped_column(ForeignKey("provinces.code"), default=None)
+    ward_code: Mapped[int | None] = mapped_column(ForeignKey("wards.code"), default=None, index=True)
+    topics_mask: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[SubscriberState] = mapped_column(
+        _enum(SubscriberState, "subscriber_state"), default=SubscriberState.ACTIVE
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Campaign(Base):
+    """A notice officers plan once: message, target, schedule."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)  # seeded national days
+    title: Mapped[str] = mapped_column(String(200))
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    photo_file_id: Mapped[str | None] = mapped_column(String(255), default=None)  # cached after the first send
+    topic: Mapped[Topic | None] = mapped_column(_enum(Topic, "topic"), default=None)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # urgent notices ignore quiet hours
+    target_nationwide: Mapped[bool] = mapped_column(Boolean, default=True)
+    target_province_codes: Mapped[list[int]] = mapped_column(JSON, default=list)
+    target_ward_codes: Mapped[list[int]] = mapped_column(JSON, default=list)
+    schedule_kind: Mapped[ScheduleKind] = mapped_column(_enum(ScheduleKind, "schedule_kind"), default=ScheduleKind.ONCE)
+    send_at: Mapped[datetime | None] = mapped_column(default=None)  # once
+    yearly_month: Mapped[int | None] = mapped_column(Integer, default=None)
+    yearly_day: Mapped[int | None] = mapped_column(Integer, default=None)
+    yearly_end_month: Mapped[int | None] = mapped_column(Integer, default=None)  # date range: running until
+    yearly_end_day: Mapped[int | None] = mapped_column(Integer, default=None)
+    send_hour: Mapped[int] = mapped_column(Integer, default=8)  # Asia/Ho_Chi_Minh
+    state: Mapped[CampaignState] = mapped_column(_enum(CampaignState, "campaign_state"), default=CampaignState.DRAFT)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CampaignRun(Base):
+    """One firing of a campaign (the once-run, or one year's run); deliveries hang off it."""
+
+    __tablename__ = "campaign_runs"
+    __table_args__ = (UniqueConstraint("campaign_id", "run_key", name="uq_campaign_runs_campaign_run_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    run_key: Mapped[str] = mapped_column(String(32))  # "once" or the year
+    state: Mapped[CampaignState] = mapped_column(_enum(CampaignState, "campaign_state"), default=CampaignState.SENDING)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Delivery(Base):
+    """One subscriber's copy of one run: idempotent on (run, subscriber)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("run_id", "subscriber_id", name="uq_deliveries_run_subscriber"),
+        Index("ix_deliveries_run_status", "run_id", "status"),
+        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("campaign_runs.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class PledgeText(Base):
+    """A versioned pledge text; the newest active one for the commune (or province, or country) is in force."""
+
+    __tablename__ = "pledge_texts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    signer_kind: Mapped[SignerKind] = mapped_column(_enum(SignerKind, "signer_kind"))
+    province_code: Mapped[int | None] = mapped_column(ForeignKey("provinces.code"), default=None)
+    ward_code: Mapped[int | None] = mapped_column(ForeignKey("wards.code"), default=None)
+    body: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Pledge(Base):
+    """A signed safety pledge: one active pledge per signer, kind and year."""
+
+    __tablename__ = "pledges"
+    __table_args__ = (
+        UniqueConstraint("reporter_id", "signer_kind", "year", name="uq_pledges_reporter_kind_year"),
+        Index("ix_pledges_ward_year", "ward_code", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("reporters.id", ondelete="CASCADE"))
+    signer_kind: Mapped[SignerKind] = mapped_column(_enum(SignerKind, "signer_kind"))
+    province_code: Mapped[int] = mapped_column(ForeignKey("provinces.code"))
+    ward_code: Mapped[int | None] = mapped_column(ForeignKey("wards.code"), default=None)
+    representative_enc: Mapped[bytes] = mapped_column(LargeBinary)  # sealed, purpose "pledge_name"
+    text_id: Mapped[int] = mapped_column(ForeignKey("pledge_texts.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """ "Công an lắng nghe ý kiến Nhân dân": an anonymous suggestion, kept apart from tips."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_province_created", "province_code", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_code: Mapped[int] = mapped_column(ForeignKey("provinces.code"))
+    ward_code: Mapped[int | None] = mapped_column(ForeignKey("wards.code"), default=None)
+    body: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(default=None)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), default=None)
+
+
+class Lease(Base):
+    """A named lock with an expiry: only the holder runs the scheduler and the campaign sender."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column()
