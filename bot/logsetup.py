@@ -42,6 +42,7 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
         "httpcore",
         "aiogram.event",
         "sqlalchemy.engine",
+        "aiosqlite",  # at DEBUG it logs every SQL statement with its parameters: stored tip text
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)

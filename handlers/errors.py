@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import traceback
+from contextlib import suppress
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
@@ -61,7 +63,9 @@ async def unexpected_error(event: ErrorEvent) -> None:
 
 async def _apologise(event: ErrorEvent) -> None:
     text = _("Sorry, something went wrong on our side. What you entered is kept. Please try again.")
-    if event.update.message is not None:
-        await event.update.message.answer(text)
-    elif event.update.callback_query is not None:
-        await event.update.callback_query.answer(text, show_alert=True)
+    # The apology must never fail itself: an old callback query can no longer be answered.
+    with suppress(TelegramBadRequest):
+        if event.update.message is not None:
+            await event.update.message.answer(text)
+        elif event.update.callback_query is not None:
+            await event.update.callback_query.answer(text, show_alert=True)
