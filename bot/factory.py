@@ -17,7 +17,7 @@ from bot.config import DEFAULT_TELEGRAM_API, Settings
 from bot.context import AppContext
 from bot.dedupe import DatabaseClaims, RedisClaims, UpdateClaims
 from bot.fsm_storage import DatabaseStorage, HashedKeyBuilder, create_redis_storage
-from bot.middlewares import FloodGuard, ReporterMiddleware, UpdateUnitMiddleware
+from bot.middlewares import FloodGuard, ReporterMiddleware, UnitCommitMiddleware, UpdateUnitMiddleware
 from bot.retry import RetryMiddleware
 from handlers import routers
 from handlers.states import COLLECTING_STATES
@@ -51,9 +51,13 @@ def create_dispatcher(
         storage = DatabaseStorage(sessions, keys)
         isolation = SimpleEventIsolation()
         claims = DatabaseClaims()
-    dispatcher = Dispatcher(storage=storage, events_isolation=isolation, settings=settings, keys=keys)
+    # FSM is registered by hand so that it runs inside the update's unit of work: state is read with the
+    # unit's session, and the unit commits before the per-person lock is released.
+    dispatcher = Dispatcher(storage=storage, events_isolation=isolation, disable_fsm=True, settings=settings, keys=keys)
     dispatcher.update.outer_middleware(UpdateUnitMiddleware(sessions, claims))
-    dispatcher.update.outer_middleware(ReporterMiddleware(keys))
+    dispatcher.update.outer_middleware(dispatcher.fsm)
+    dispatcher.update.outer_middleware(UnitCommitMiddleware())
+    dispatcher.update.outer_middleware(ReporterMiddleware(keys, sessions))
     dispatcher.update.outer_middleware(
         FloodGuard(
             max_updates=settings.flood_max_updates,

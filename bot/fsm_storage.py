@@ -50,17 +50,19 @@ class DatabaseStorage(BaseStorage):
     async def _load(self, key_hash: str) -> tuple[str | None, bytes | None]:
         unit = current_unit.get()
         if unit is not None:
-            if key_hash in unit.pending_fsm:
-                pending = unit.pending_fsm[key_hash]
-                return pending.state, pending.data_enc
-            return await load_fsm(unit.session, key_hash=key_hash)
+            known = unit.pending_fsm.get(key_hash) or unit.fsm_cache.get(key_hash)
+            if known is not None:
+                return known.state, known.data_enc
+            state, data_enc = await load_fsm(unit.session, key_hash=key_hash)
+            unit.fsm_cache[key_hash] = PendingFsm(state, data_enc)
+            return state, data_enc
         async with self._sessions() as session:
             return await load_fsm(session, key_hash=key_hash)
 
     async def _save(self, key_hash: str, state: str | None, data_enc: bytes | None) -> None:
         unit = current_unit.get()
         if unit is not None:
-            unit.pending_fsm[key_hash] = PendingFsm(state, data_enc)
+            unit.pending_fsm[key_hash] = unit.fsm_cache[key_hash] = PendingFsm(state, data_enc)
             return
         async with self._sessions() as session:
             await save_fsm(session, key_hash=key_hash, state=state, data_enc=data_enc)

@@ -16,14 +16,14 @@ from bot.dedupe import UpdateClaims
 from bot.i18n import _, pick_locale, set_locale
 from bot.unit import UpdateUnit, current_unit
 from storage.privacy import PrivacyKeys
-from storage.reporters import get_or_create_reporter
+from storage.reporters import find_reporter, get_or_create_reporter
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UpdateUnitMiddleware(BaseMiddleware):
-    """Skip updates already handled, give handlers one session, commit once at the end."""
+    """Skip updates already handled and give the update one session (UnitCommitMiddleware commits it)."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], claims: UpdateClaims) -> None:
         self._sessions = session_factory
@@ -38,27 +38,35 @@ class UpdateUnitMiddleware(BaseMiddleware):
                 return None
             unit = UpdateUnit(session=session, update_id=event.update_id)
             token = current_unit.set(unit)
-            handled = False
             try:
                 data["session"] = session
                 data["unit"] = unit
-                result = await handler(event, data)
-                await unit.commit()
-                handled = True
-                return result
+                return await handler(event, data)
             except BaseException:
                 await session.rollback()
                 raise
             finally:
                 current_unit.reset(token)
-                await self._claims.release(event.update_id, handled=handled)
+                await self._claims.release(event.update_id, handled=unit.committed)
+
+
+class UnitCommitMiddleware(BaseMiddleware):
+    """Commit the update's work while the per-person FSM lock is still held, so no write is lost."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Run the rest of the chain, then commit the unit."""
+        result = await handler(event, data)
+        unit: UpdateUnit = data["unit"]
+        await unit.commit()
+        return result
 
 
 class ReporterMiddleware(BaseMiddleware):
     """Attach the reporter found by keyed hash, and translate into their language."""
 
-    def __init__(self, keys: PrivacyKeys) -> None:
+    def __init__(self, keys: PrivacyKeys, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._keys = keys
+        self._sessions = session_factory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Look the reporter up (creating one on first contact) and set the update's locale."""
@@ -66,9 +74,16 @@ class ReporterMiddleware(BaseMiddleware):
         if user is None or user.is_bot:
             return await handler(event, data)
         session: AsyncSession = data["session"]
-        reporter = await get_or_create_reporter(
-            session, key_hash=self._keys.reporter_hash(user.id), locale=pick_locale(user.language_code)
-        )
+        key_hash = self._keys.reporter_hash(user.id)
+        reporter = await find_reporter(session, key_hash=key_hash)
+        if reporter is None:
+            # First contact: a short transaction of its own, so the write lock is not held for the update.
+            async with self._sessions() as creating:
+                created = await get_or_create_reporter(
+                    creating, key_hash=key_hash, locale=pick_locale(user.language_code)
+                )
+                await creating.commit()
+            reporter = await session.merge(created, load=False)
         data["reporter"] = reporter
         set_locale(reporter.locale)
         return await handler(event, data)

@@ -26,6 +26,8 @@ class UpdateUnit:
     session: AsyncSession
     update_id: int | None = None
     pending_fsm: dict[str, PendingFsm] = field(default_factory=dict)
+    # Records already read in this update, so get_state/get_data/set_data cost one query, not three.
+    fsm_cache: dict[str, PendingFsm] = field(default_factory=dict)
     committed: bool = False
 
     async def commit(self) -> None:

@@ -1,13 +1,19 @@
-"""Engine and session factory; SQLite gets WAL, full sync and foreign keys on every connection."""
+"""Engine and session factory; SQLite gets WAL, full sync, foreign keys and one writer at a time."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.util import await_only
+
+_GATE_KEY = "tinbao_write_gate"
+GATE_TIMEOUT_SECONDS = 30.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -37,6 +43,47 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
+class SQLiteWriteGate:
+    """One writing transaction at a time in this process.
+
+    SQLite has a single write lock; without this, concurrent sessions race for it and the losers sleep in
+    SQLite's busy handler (1-100 ms steps). The gate is taken at a session's first write and given back
+    when its transaction ends, so waiting happens in asyncio, in order, with no sleeping. Other processes
+    still meet SQLite's own busy_timeout.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    def install(self, session_class: type[Session]) -> None:
+        """Listen on a session class private to one engine."""
+        event.listen(session_class, "before_flush", self._before_flush)
+        event.listen(session_class, "do_orm_execute", self._on_execute)
+        event.listen(session_class, "after_transaction_end", self._after_transaction_end)
+
+    def _enter(self, session: Session) -> None:
+        if session.info.get(_GATE_KEY):
+            return
+        # Runs inside SQLAlchemy's greenlet, so the asyncio lock can be awaited from this sync hook.
+        await_only(asyncio.wait_for(self._lock.acquire(), GATE_TIMEOUT_SECONDS))
+        session.info[_GATE_KEY] = True
+
+    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
+        self._enter(session)
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            self._enter(state.session)
+
+    def _after_transaction_end(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and session.info.pop(_GATE_KEY, False):
+            self._lock.release()
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit; SQLite sessions share one write gate."""
+    if engine.dialect.name != "sqlite":
+        return async_sessionmaker(engine, expire_on_commit=False)
+    session_class = type("GatedSession", (Session,), {})
+    SQLiteWriteGate().install(session_class)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)
