@@ -10,9 +10,11 @@ import signal
 import uvicorn
 
 from admin_api.app import create_app
+from bot.alerts import AlertLoop
 from bot.commands import register_commands
 from bot.config import BotMode, Settings
 from bot.factory import build_context
+from bot.outbox import Outbox
 from storage.migrate import upgrade_async
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ async def run(settings: Settings) -> None:
         logger.info("no TELEGRAM_BOT_TOKEN: Telegram sandbox at %s (chat with `make chat`)", sandbox.base_url)
     context = build_context(settings, api_base=api_base)
     app = create_app(context)
+    app.state.outbox = outbox = Outbox(context)  # routes wake it when they queue a message
+    alerts = AlertLoop(context)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
     )
@@ -41,6 +45,8 @@ async def run(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
     try:
         await register_commands(context.bot)
+        outbox.start()
+        alerts.start()
         server_task: asyncio.Task[None] = asyncio.create_task(server.serve())
         if settings.bot_mode is BotMode.WEBHOOK:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -64,10 +70,12 @@ async def run(settings: Settings) -> None:
                 raise task.exception()  # type: ignore[misc]
     finally:
         logger.info("shutting down")
+        await alerts.stop()
         if settings.bot_mode is BotMode.POLLING:
             with contextlib.suppress(RuntimeError):
                 await context.dispatcher.stop_polling()
         server.should_exit = True
+        await outbox.stop()
         await asyncio.sleep(0.2)
         await context.close()
         if sandbox is not None:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.audit import record_audit
 from storage.domain import MAX_ATTACHMENTS, Outcome, TipStatus
 from storage.errors import NotFound, ValidationFailed
 from storage.models import Attachment, ThrottleHit, Tip, TipMessage
@@ -107,7 +108,25 @@ async def add_followup(
         raise TipClosed("tip is closed")
     if attachments and await count_attachments(session, tip_id=tip_id) + len(attachments) > FOLLOWUP_MAX_FILES:
         raise TooManyFiles("too many files")
-    return await add_tipster_message(session, tip_id=tip_id, body=body, attachments=attachments)
+    message = await add_tipster_message(session, tip_id=tip_id, body=body, attachments=attachments)
+    if tip.status is TipStatus.NEEDS_INFO:
+        # The tipster answered the officers' question: the tip goes back to them for review. Conditional,
+        # so the files of one album (handled concurrently) move it and audit it once.
+        moved = await session.execute(
+            update(Tip)
+            .where(Tip.id == tip_id, Tip.status == TipStatus.NEEDS_INFO)
+            .values(status=TipStatus.IN_REVIEW)
+            .execution_options(synchronize_session="fetch")
+        )
+        if getattr(moved, "rowcount", 0):
+            await record_audit(
+                session,
+                officer_id=None,
+                action="tipster_replied",
+                tip_id=tip_id,
+                detail={"field": "status", "before": TipStatus.NEEDS_INFO.value, "after": TipStatus.IN_REVIEW.value},
+            )
+    return message
 
 
 async def files_per_message(session: AsyncSession, *, tip_id: int) -> dict[int, int]:
