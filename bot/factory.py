@@ -19,9 +19,10 @@ from bot.dedupe import DatabaseClaims, RedisClaims, UpdateClaims
 from bot.fsm_storage import DatabaseStorage, HashedKeyBuilder, create_redis_storage
 from bot.middlewares import FloodGuard, ReporterMiddleware, UnitCommitMiddleware, UpdateUnitMiddleware
 from bot.retry import RetryMiddleware
+from bot.unit import GroupCommitter
 from handlers import routers
 from handlers.states import COLLECTING_STATES
-from storage.db import create_engine, create_session_factory
+from storage.db import create_engine, create_session_factory, is_sqlite
 from storage.privacy import PrivacyKeys
 
 
@@ -54,10 +55,12 @@ def create_dispatcher(
     # FSM is registered by hand so that it runs inside the update's unit of work: state is read with the
     # unit's session, and the unit commits before the per-person lock is released.
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation, disable_fsm=True, settings=settings, keys=keys)
-    dispatcher.update.outer_middleware(UpdateUnitMiddleware(sessions, claims))
+    # SQLite has one writer and an fsync per commit: updates that only touched their FSM share commits.
+    group = GroupCommitter(sessions) if is_sqlite(settings.effective_database_url) else None
+    dispatcher.update.outer_middleware(UpdateUnitMiddleware(sessions, claims, group))
     dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(UnitCommitMiddleware())
-    dispatcher.update.outer_middleware(ReporterMiddleware(keys, sessions))
+    dispatcher.update.outer_middleware(ReporterMiddleware(keys))
     dispatcher.update.outer_middleware(
         FloodGuard(
             max_updates=settings.flood_max_updates,

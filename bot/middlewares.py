@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dedupe import UpdateClaims
 from bot.i18n import _, pick_locale, set_locale
-from bot.unit import UpdateUnit, current_unit
+from bot.unit import GroupCommitter, UpdateUnit, current_unit
 from storage.privacy import PrivacyKeys
 from storage.reporters import find_reporter, get_or_create_reporter
 
@@ -25,9 +25,15 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class UpdateUnitMiddleware(BaseMiddleware):
     """Skip updates already handled and give the update one session (UnitCommitMiddleware commits it)."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], claims: UpdateClaims) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        claims: UpdateClaims,
+        group: GroupCommitter | None = None,
+    ) -> None:
         self._sessions = session_factory
         self._claims = claims
+        self._group = group
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Run the update inside its unit of work."""
@@ -36,7 +42,7 @@ class UpdateUnitMiddleware(BaseMiddleware):
             if not await self._claims.claim(event.update_id, session):
                 logger.info("update %d already handled, skipped", event.update_id)
                 return None
-            unit = UpdateUnit(session=session, update_id=event.update_id)
+            unit = UpdateUnit(session=session, update_id=event.update_id, group=self._group)
             token = current_unit.set(unit)
             try:
                 data["session"] = session
@@ -64,9 +70,8 @@ class UnitCommitMiddleware(BaseMiddleware):
 class ReporterMiddleware(BaseMiddleware):
     """Attach the reporter found by keyed hash, and translate into their language."""
 
-    def __init__(self, keys: PrivacyKeys, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, keys: PrivacyKeys) -> None:
         self._keys = keys
-        self._sessions = session_factory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Look the reporter up (creating one on first contact) and set the update's locale."""
@@ -77,13 +82,10 @@ class ReporterMiddleware(BaseMiddleware):
         key_hash = self._keys.reporter_hash(user.id)
         reporter = await find_reporter(session, key_hash=key_hash)
         if reporter is None:
-            # First contact: a short transaction of its own, so the write lock is not held for the update.
-            async with self._sessions() as creating:
-                created = await get_or_create_reporter(
-                    creating, key_hash=key_hash, locale=pick_locale(user.language_code)
-                )
-                await creating.commit()
-            reporter = await session.merge(created, load=False)
+            # First contact: commit at once (nothing else is written yet), so the write lock is not held
+            # for the rest of the update, and no second connection is needed (that could exhaust the pool).
+            reporter = await get_or_create_reporter(session, key_hash=key_hash, locale=pick_locale(user.language_code))
+            await session.commit()
         data["reporter"] = reporter
         set_locale(reporter.locale)
         return await handler(event, data)

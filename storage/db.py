@@ -37,7 +37,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
+        # Readers run concurrently (WAL); writers queue on the write gate, each holding its connection.
+        engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=40)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
@@ -64,6 +65,9 @@ class SQLiteWriteGate:
     def _enter(self, session: Session) -> None:
         if session.info.get(_GATE_KEY):
             return
+        # Take a pooled connection BEFORE the gate: a gate holder must never wait for the pool, or the
+        # sessions holding every connection while they wait for the gate would deadlock with it.
+        session.connection()
         # Runs inside SQLAlchemy's greenlet, so the asyncio lock can be awaited from this sync hook.
         await_only(asyncio.wait_for(self._lock.acquire(), GATE_TIMEOUT_SECONDS))
         session.info[_GATE_KEY] = True
@@ -78,6 +82,12 @@ class SQLiteWriteGate:
     def _after_transaction_end(self, session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None and session.info.pop(_GATE_KEY, False):
             self._lock.release()
+
+
+def session_has_written(session: AsyncSession) -> bool:
+    """True when the session holds the SQLite write gate (it wrote) or has unflushed changes."""
+    sync = session.sync_session
+    return bool(sync.info.get(_GATE_KEY)) or bool(sync.new or sync.dirty or sync.deleted)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -36,3 +36,26 @@ async def prune_fsm(session: AsyncSession, *, before: datetime) -> int:
     """Drop abandoned drafts untouched since `before`."""
     result = await session.execute(delete(FsmRecord).where(FsmRecord.updated_at < before))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def save_fsm_many(session: AsyncSession, *, records: dict[str, tuple[str | None, bytes | None]]) -> None:
+    """Upsert many keys in one statement (empty records are deleted), for group commits."""
+    empty = [key for key, (state, data) in records.items() if state is None and data is None]
+    if empty:
+        await session.execute(delete(FsmRecord).where(FsmRecord.key_hash.in_(empty)))
+    rows = [
+        {"key_hash": key, "state": state, "data_enc": data, "updated_at": utcnow()}
+        for key, (state, data) in records.items()
+        if not (state is None and data is None)
+    ]
+    if rows:
+        stmt = insert_for(session, FsmRecord).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[FsmRecord.key_hash],
+            set_={
+                "state": stmt.excluded.state,
+                "data_enc": stmt.excluded.data_enc,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+        await session.execute(stmt)

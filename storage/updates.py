@@ -28,3 +28,10 @@ async def prune_updates(session: AsyncSession, *, before: datetime) -> int:
     """Forget update ids older than `before` (Telegram never redelivers that late)."""
     result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < before))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def record_updates(session: AsyncSession, *, update_ids: list[int]) -> None:
+    """Record many update ids in one statement (already recorded ones are left alone)."""
+    if update_ids:
+        rows = [{"update_id": update_id} for update_id in update_ids]
+        await session.execute(insert_for(session, ProcessedUpdate).values(rows).on_conflict_do_nothing())
