@@ -21,7 +21,9 @@ def main_menu() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         keyboard=[
             [KeyboardButton(text=menu_label("report"))],
-            [KeyboardButton(text=menu_label("status")), KeyboardButton(text=menu_label("privacy"))],
+            [KeyboardButton(text=menu_label("status")), KeyboardButton(text=menu_label("subscribe"))],
+            [KeyboardButton(text=menu_label("pledge")), KeyboardButton(text=menu_label("feedback"))],
+            [KeyboardButton(text=menu_label("info")), KeyboardButton(text=menu_label("privacy"))],
             [KeyboardButton(text=menu_label("language")), KeyboardButton(text=menu_label("help"))],
         ],
         resize_keyboard=True,
@@ -37,6 +39,10 @@ def menu_label(action: str) -> str:
         "privacy": _("🔒 Privacy"),
         "language": _("🌐 Language"),
         "help": _("❓ Help"),
+        "subscribe": _("📢 Campaigns"),
+        "pledge": _("✍️ Pledge"),
+        "feedback": _("💬 Feedback"),
+        "info": _("ℹ️ Info"),
     }
     return labels[action]
 

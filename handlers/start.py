@@ -14,6 +14,7 @@ from handlers.states import ReportForm
 from handlers.texts import emergency_text, help_text
 from storage.models import Reporter
 from storage.reporters import set_reporter_locale
+from storage.subscribers import set_subscriber_locale
 
 router = Router(name="start")
 
@@ -91,6 +92,7 @@ async def set_language(callback: CallbackQuery, session: AsyncSession, reporter:
         await callback.answer(_("This button has expired."))
         return
     await set_reporter_locale(session, reporter_id=reporter.id, locale=locale)
+    await set_subscriber_locale(session, reporter_id=reporter.id, locale=locale)
     reporter.locale = locale
     set_locale(locale)
     await callback.answer()

@@ -31,6 +31,34 @@ class StatusFlow(StatesGroup):
     adding = State()
 
 
+class SubscribeFlow(StatesGroup):
+    """Choosing (or changing) the area and topics of campaign notices."""
+
+    current = State()
+    province = State()
+    ward = State()
+    topics = State()
+
+
+class PledgeFlow(StatesGroup):
+    """Signing a safety pledge."""
+
+    kind = State()
+    province = State()
+    ward = State()
+    name = State()
+    confirm = State()
+
+
+class FeedbackFlow(StatesGroup):
+    """An anonymous opinion to the police of an area."""
+
+    province = State()
+    ward = State()
+    body = State()
+    confirm = State()
+
+
 # In these states a flood of messages is content (a long story, an album): keep it, reply less.
 COLLECTING_STATES: frozenset[str] = frozenset(
     str(s.state) for s in (ReportForm.description, ReportForm.evidence, StatusFlow.adding)
