@@ -91,7 +91,9 @@ class UpdateUnit:
         if self.group is not None and not session_has_written(self.session):
             # Nothing else to make durable with them: let the group committer share one fsync.
             pending, self.pending_fsm = self.pending_fsm, {}
-            await self.session.rollback()  # end the read-only transaction before waiting
+            # Ending the read-only transaction hands the pooled connection back: if every waiting update kept
+            # its connection, the group committer could not get one and all would wait for the pool timeout.
+            await self.session.rollback()
             await self.group.commit(pending, update_id)
             self.committed = True
             return

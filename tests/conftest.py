@@ -30,6 +30,9 @@ TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 REFERENCE_TABLES = {"provinces", "wards", "alembic_version"}
+# Rows the migrations seed (national-day campaigns, pledge texts): restored after each truncation.
+SEEDED_TABLES = ("campaigns", "pledge_texts")
+_seeded_rows: dict[str, list[dict[str, Any]]] = {}
 
 
 def pytest_report_header() -> list[str]:
@@ -63,6 +66,16 @@ def postgres_migrated() -> str | None:
 
     asyncio.run(reset())
     upgrade(engine_url)
+
+    async def snapshot() -> None:
+        engine = create_engine(engine_url)
+        async with engine.connect() as conn:
+            for name in SEEDED_TABLES:
+                table = Base.metadata.tables[name]
+                _seeded_rows[name] = [dict(row._mapping) for row in await conn.execute(table.select())]
+        await engine.dispose()
+
+    asyncio.run(snapshot())
     return engine_url
 
 
@@ -76,6 +89,14 @@ def database_url(tmp_path: Path, sqlite_template: Path, postgres_migrated: str |
             tables = [t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
             async with engine.begin() as conn:
                 await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                for name, rows in _seeded_rows.items():
+                    table = Base.metadata.tables[name]
+                    if rows:
+                        await conn.execute(table.insert(), rows)
+                    # Keep the id sequence past the restored rows, as after the migration.
+                    await conn.execute(
+                        text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), GREATEST(MAX(id), 1)) FROM {name}")  # noqa: S608 - fixed table names
+                    )
             await engine.dispose()
 
         asyncio.run(truncate())
