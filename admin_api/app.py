@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from admin_api.errors import install_error_handlers
-from admin_api.routes import attachments, audit, auth, export, officers, stats, tips
+from admin_api.routes import attachments, audit, auth, export, links, officers, stats, tips
 from admin_api.routes.telegram import webhook_router
 from bot.context import AppContext
 
@@ -31,6 +31,7 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(tips.router)
     app.include_router(attachments.router)
     app.include_router(audit.router)
+    app.include_router(links.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
