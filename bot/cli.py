@@ -30,7 +30,13 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of `tinbao` and `python -m bot`."""
     parser = argparse.ArgumentParser(prog="tinbao", description="TinBáo tip line")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="migrate, then run bot + API (+ sandbox without a token) in one process")
+    run_cmd = sub.add_parser("run", help="migrate, then run bot + API (+ sandbox without a token) in one process")
+    run_cmd.add_argument(
+        "--role",
+        choices=["all", "web", "worker"],
+        default="all",
+        help="all: everything; web: intake, officer API, outbox; worker: scheduler, campaign sender, alerts",
+    )
     sub.add_parser("migrate", help="upgrade the database to the latest schema")
     sandbox = sub.add_parser("sandbox", help="run only the Telegram Bot API emulator")
     sandbox.add_argument("--host", default=None)
@@ -51,9 +57,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = _settings_or_exit()
     configure_logging(settings.log_level, _secrets(settings))
     if args.command == "run":
+        from bot.roles import Role
         from bot.runner import run
 
-        asyncio.run(run(settings))
+        asyncio.run(run(settings, Role(args.role)))
     elif args.command == "migrate":
         from storage.migrate import upgrade
 

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     urgent_ack_hours: float = Field(default=2.0, gt=0)
     processed_update_retention_days: int = Field(default=7, ge=1)
     draft_retention_days: int = Field(default=30, ge=1)
+    broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
+    broadcast_concurrency: int = Field(default=16, ge=1, le=256)
+    quiet_hours_start: int = Field(default=21, ge=0, le=23)
+    quiet_hours_end: int = Field(default=7, ge=0, le=23)
+    misfire_grace_seconds: int = Field(default=12 * 3600, ge=0)
+    lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    scheduler_resync_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -1,4 +1,4 @@
-"""`tinbao run`: database, sandbox (without a token), bot and HTTP API in one process."""
+"""`tinbao run`: database, sandbox (without a token), bot and HTTP API, by role (all, web or worker)."""
 
 from __future__ import annotations
 
@@ -7,46 +7,70 @@ import contextlib
 import logging
 import signal
 
-import uvicorn
-
-from admin_api.app import create_app
-from bot.alerts import AlertLoop
 from bot.commands import register_commands
 from bot.config import BotMode, Settings
+from bot.context import AppContext
 from bot.factory import build_context
 from bot.outbox import Outbox
+from bot.roles import LeaderWorker, Role
 from storage.migrate import upgrade_async
 
 logger = logging.getLogger(__name__)
 
 
-async def run(settings: Settings) -> None:
-    """Start everything and run until SIGINT/SIGTERM."""
+async def run(settings: Settings, role: Role = Role.ALL) -> None:
+    """Start what the role runs and keep running until SIGINT/SIGTERM."""
     await upgrade_async(settings.effective_database_url)
     sandbox = None
     api_base = settings.telegram_api_base
-    if settings.uses_sandbox:
+    if settings.uses_sandbox and role.serves_web:
         from sandbox.runner import start_sandbox
 
         sandbox = await start_sandbox(host=settings.sandbox_host, port=settings.sandbox_port)
         api_base = sandbox.base_url
         logger.info("no TELEGRAM_BOT_TOKEN: Telegram sandbox at %s (chat with `make chat`)", sandbox.base_url)
+    elif settings.uses_sandbox and api_base is None:
+        # A worker without a token talks to the sandbox a web process started.
+        api_base = f"http://{settings.sandbox_host}:{settings.sandbox_port}"
     context = build_context(settings, api_base=api_base)
-    app = create_app(context)
-    app.state.outbox = outbox = Outbox(context)  # routes wake it when they queue a message
-    alerts = AlertLoop(context)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
-    )
+    worker = LeaderWorker(context) if role.runs_worker else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
+        if worker is not None:
+            worker.start()
+        if role.serves_web:
+            await _serve_web(settings, context, stop, worker)
+        else:
+            logger.info("TinBáo worker is running (scheduler, campaign sender and alerts while it holds the lease)")
+            await stop.wait()
+    finally:
+        logger.info("shutting down")
+        if worker is not None:
+            await worker.stop()
+        await context.close()
+        if sandbox is not None:
+            await sandbox.stop()
+
+
+async def _serve_web(settings: Settings, context: AppContext, stop: asyncio.Event, worker: LeaderWorker | None) -> None:
+    """Intake (polling or webhook), the officer API and the outbox, until `stop` is set."""
+    import uvicorn  # imported here so a worker process starts without the web stack
+
+    from admin_api.app import create_app
+
+    app = create_app(context)
+    app.state.outbox = outbox = Outbox(context)  # routes wake it when they queue a message
+    app.state.worker = worker  # in one process, campaign routes can poke the scheduler (else it re-syncs)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
+    )
+    try:
         await register_commands(context.bot)
         outbox.start()
-        alerts.start()
         server_task: asyncio.Task[None] = asyncio.create_task(server.serve())
         if settings.bot_mode is BotMode.WEBHOOK:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -69,14 +93,9 @@ async def run(settings: Settings) -> None:
             if task is not stop_task and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
     finally:
-        logger.info("shutting down")
-        await alerts.stop()
         if settings.bot_mode is BotMode.POLLING:
             with contextlib.suppress(RuntimeError):
                 await context.dispatcher.stop_polling()
         server.should_exit = True
         await outbox.stop()
         await asyncio.sleep(0.2)
-        await context.close()
-        if sandbox is not None:
-            await sandbox.stop()

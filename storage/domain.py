@@ -216,6 +216,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     GONE = "gone"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # never sent: the campaign was cancelled, or the subscriber left before their turn
 
 
 class SignerKind(StrEnum):
