@@ -6,7 +6,20 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from admin_api.errors import install_error_handlers
-from admin_api.routes import attachments, audit, auth, export, links, officers, stats, tips
+from admin_api.routes import (
+    attachments,
+    audit,
+    auth,
+    campaigns,
+    export,
+    feedback,
+    links,
+    officers,
+    pledges,
+    stats,
+    subscribers,
+    tips,
+)
 from admin_api.routes.telegram import webhook_router
 from bot.context import AppContext
 
@@ -32,6 +45,10 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(attachments.router)
     app.include_router(audit.router)
     app.include_router(links.router)
+    app.include_router(campaigns.router)
+    app.include_router(subscribers.router)
+    app.include_router(pledges.router)  # /pledges/coverage and /pledges/texts are fixed paths
+    app.include_router(feedback.router)  # /feedback/stats before /feedback/{feedback_id}
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

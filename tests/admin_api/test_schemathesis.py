@@ -104,7 +104,19 @@ def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     out["headers"] = {k: v for k, v in (out.get("headers") or {}).items() if k.lower() != "connection"}
     if not out.get("cookies"):
         out.pop("cookies", None)
+    if out.get("files"):
+        out["files"] = [(name, _file_part(part)) for name, part in out["files"]]
     return out
+
+
+def _file_part(part: Any) -> Any:
+    """A multipart part as httpx takes it: generated contents may be numbers, booleans or None."""
+    if not isinstance(part, tuple):
+        part = (None, part)
+    filename, content, *rest = part
+    if not isinstance(content, (bytes, str)):
+        content = "" if content is None else str(content)
+    return (filename, content, *rest)
 
 
 @pytest.mark.timeout(900)
@@ -175,6 +187,7 @@ def _runner(
             response = on_loop(client.request(**kwargs))
         except Exception as exc:
             raise AssertionError(f"server raised {exc!r} for {kwargs}") from exc
+        response.request.read()  # multipart bodies are streamed; schemathesis reads the request content
         case.validate_response(response, checks=CHECKS, headers=headers)
 
     return run
