@@ -36,6 +36,7 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     root.setLevel(level.upper())
     noisy_loggers = (
         "alembic.runtime.plugins",
+        "apscheduler",  # re-syncs every 30 s; its INFO lines are noise
         "aiohttp.access",
         "aiohttp.client",
         "httpx",
