@@ -132,6 +132,12 @@ async def test_real_apscheduler_fires_a_yearly_campaign_on_its_day(
             cancelled.state = CampaignState.CANCELLED
             await session.commit()
         counts = await wait_until_sent(app_context.sessions, campaign_id, limit_seconds=15)
+        # The last delivery is recorded a moment before the run is closed and the campaign goes back to
+        # "scheduled" for next year: wait for that too, or the re-sync may still see it "sending".
+        deadline = asyncio.get_running_loop().time() + 15
+        while await campaign_state(app_context.sessions, campaign_id) is not CampaignState.SCHEDULED:
+            assert asyncio.get_running_loop().time() < deadline, "the run was never closed"
+            await asyncio.sleep(0.05)
         await scheduler.sync()
         assert f"campaign:{campaign_id}:2028" in scheduler.job_times()
         assert f"campaign:{cancelled_id}:2027" not in scheduler.job_times()
