@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from datetime import datetime, timedelta
 
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 
+from bot.background import BackgroundTask
 from bot.context import AppContext
 from bot.i18n import DEFAULT_LOCALE, _, use_locale
 from storage.alerts import (
@@ -62,7 +62,7 @@ class AlertLoop:
     def __init__(self, context: AppContext, *, interval: float = ALERT_INTERVAL_SECONDS) -> None:
         self.context = context
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("urgent-alerts", self._forever)
 
     @property
     def ack_within(self) -> timedelta:
@@ -138,16 +138,11 @@ class AlertLoop:
 
     def start(self) -> None:
         """Run rounds in the background every `interval` seconds."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name="urgent-alerts")
+        self._background.start()
 
     async def stop(self) -> None:
         """Stop the background rounds."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _forever(self) -> None:
         while True:

@@ -16,6 +16,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.background import BackgroundTask
 from bot.context import AppContext
 from bot.i18n import N_, translate
 from storage.domain import DeliveryState, MessageAuthor
@@ -64,7 +65,7 @@ class Outbox:
         self.batch = batch
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("outbox", self._run)
         self._retry_at: dict[int, float] = {}
 
     def wake(self) -> None:
@@ -124,16 +125,11 @@ class Outbox:
 
     def start(self) -> None:
         """Run the worker: wake on `wake()`, and poll so other processes' messages go out too."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="outbox")
+        self._background.start()
 
     async def stop(self) -> None:
         """Stop the worker (a send in progress is cancelled and stays queued)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         while True:

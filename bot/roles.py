@@ -19,6 +19,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement
 
 from bot.alerts import AlertLoop
+from bot.background import BackgroundTask
 from bot.broadcast import Broadcaster
 from bot.context import AppContext
 from bot.scheduler import CampaignScheduler, Clock
@@ -80,7 +81,7 @@ class LeaderWorker:
         self.leading = False
         self.became_leader = asyncio.Event()
         self._renewed_at = 0.0
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("worker-lease", self._forever)
         self._pokes: set[asyncio.Task[list[int]]] = set()
 
     def fence(self) -> ColumnElement[bool]:
@@ -89,16 +90,11 @@ class LeaderWorker:
 
     def start(self) -> None:
         """Compete for the lease in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._forever(), name="worker-lease")
+        self._background.start()
 
     async def stop(self) -> None:
         """Stop the jobs and give the lease back so another process can take over at once."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
         await self._step_down()
         with contextlib.suppress(Exception):
             async with self.context.sessions() as session:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -88,11 +87,7 @@ def _worker(context: AppContext, holder: str) -> LeaderWorker:
 
 async def _die(worker: LeaderWorker) -> None:
     """Stop a worker the way SIGKILL would, as far as the lease is concerned: no release."""
-    if worker._task is not None:
-        worker._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker._task
-        worker._task = None
+    await worker._background.stop()
     await worker._step_down()
     await worker.broadcaster.close()
 
