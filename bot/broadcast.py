@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -41,6 +40,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import ColumnElement
 
 from bot.context import AppContext
+from bot.telegram_session import TelegramSession
 from bot.token_bucket import TokenBucket
 from storage.campaign_runs import (
     CANCELLED_ERROR,
@@ -105,7 +105,7 @@ def in_quiet_hours(moment: datetime, start: int, end: int) -> bool:
 
 def create_campaign_bot(context: AppContext, *, timeout: float = 15.0) -> Bot:
     """A Bot for campaigns only: same server and token, no retry middleware (429s are handled here)."""
-    session = AiohttpSession(api=context.bot.session.api, timeout=timeout, limit=256)
+    session = TelegramSession(api=context.bot.session.api, timeout=timeout, limit=256)
     return Bot(context.settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from bot.config import ConfigError, Settings, load_settings
@@ -59,8 +58,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "run":
         from bot.roles import Role
         from bot.runner import run
+        from sandbox.eventloop import run as run_loop
 
-        asyncio.run(run(settings, Role(args.role)))
+        run_loop(run(settings, Role(args.role)))
     elif args.command == "migrate":
         from storage.migrate import upgrade
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 
+from sandbox.eventloop import run
 from sandbox.runner import start_sandbox
 
 
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(name)s %(message)s"
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args))
+        run(serve(args))
 
 
 if __name__ == "__main__":

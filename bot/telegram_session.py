@@ -1,0 +1,72 @@
+"""aiogram's aiohttp session, made cheaper per call: JSON bodies and response models that stay built."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.methods.base import Response, TelegramMethod, TelegramType
+from aiohttp import ClientError, ClientTimeout
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class TelegramSession(AiohttpSession):
+    """Sends calls without files as JSON (Telegram accepts both) and keeps `Response[T]` models alive.
+
+    aiogram builds a multipart form for every call; a JSON body is several times cheaper to build here and to
+    parse on the other side. `Response[T]` is a pydantic generic whose cache holds it weakly: after a garbage
+    collection the next call rebuilds its schema (about 7 ms of CPU, measured in the intake benchmark).
+    """
+
+    _response_types: ClassVar[dict[Any, Any]] = {}
+
+    def json_body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> dict[str, Any] | None:
+        """The call's parameters as one JSON object, or None when it uploads a file (multipart then)."""
+        files: dict[str, Any] = {}
+        body: dict[str, Any] = {}
+        for key, value in method.model_dump(warnings=False).items():
+            prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+            if prepared is not None:
+                body[key] = prepared
+        return None if files else body
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
+    ) -> Response[TelegramType]:
+        """aiogram's check, with the response model held strongly so it is built once per type."""
+        returning = method.__returning__
+        if returning not in self._response_types:
+            self._response_types[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
+    ) -> TelegramType:
+        """POST the call as JSON, or hand uploads to aiogram's multipart path."""
+        body = self.json_body(bot, method)
+        if body is None:
+            return await super().make_request(bot, method, timeout)
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        try:
+            async with session.post(
+                url,
+                data=self.json_dumps(body),
+                headers=JSON_HEADERS,
+                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
+            ) as resp:
+                raw_result = await resp.text()
+        except TimeoutError as e:
+            raise TelegramNetworkError(method=method, message="Request timeout error") from e
+        except ClientError as e:
+            raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
+        response = self.check_response(bot=bot, method=method, status_code=resp.status, content=raw_result)
+        return cast(TelegramType, response.result)
