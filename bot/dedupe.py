@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.updates import is_update_processed
+from storage.updates import highest_update_id, is_update_processed
 
 
 class UpdateClaims(Protocol):
@@ -21,24 +22,49 @@ class UpdateClaims(Protocol):
 
 
 class DatabaseClaims:
-    """One process: an in-flight set guards concurrent copies, the table guards later redeliveries."""
+    """One intake process: memory answers for updates it saw, the table for those from before it started.
 
-    def __init__(self) -> None:
+    Telegram numbers updates in increasing order, so every update with an id above the highest one recorded
+    when this process started, and not remembered here, is new: no query is needed for it. Several intake
+    processes need Redis (`RedisClaims`), as the README says.
+    """
+
+    def __init__(self, remember: int = 100_000) -> None:
         self._in_flight: set[int] = set()
+        self._handled: dict[int, None] = {}  # insertion-ordered: the oldest ids are forgotten first
+        self._remember = remember
+        self._floor: int | None = None  # highest id recorded before this process handled anything
+        self._floor_lock = asyncio.Lock()
+
+    async def _ask_table(self, update_id: int, session: AsyncSession) -> bool:
+        """Whether the table must be asked: the id is from before this process, or already forgotten."""
+        if self._floor is None:
+            async with self._floor_lock:
+                if self._floor is None:
+                    self._floor = await highest_update_id(session)
+        return update_id <= self._floor
 
     async def claim(self, update_id: int, session: AsyncSession) -> bool:
         """True if no copy is being handled now and none was handled before."""
-        if update_id in self._in_flight:
+        if update_id in self._in_flight or update_id in self._handled:
             return False
         self._in_flight.add(update_id)
-        if await is_update_processed(session, update_id=update_id):
+        if await self._ask_table(update_id, session) and await is_update_processed(session, update_id=update_id):
             self._in_flight.discard(update_id)
             return False
         return True
 
     async def release(self, update_id: int, *, handled: bool) -> None:
-        """The table now remembers handled updates; the in-flight mark can go."""
+        """Remember handled updates (the table has them too); a failed one may be handled again."""
         self._in_flight.discard(update_id)
+        if not handled:
+            return
+        self._handled[update_id] = None
+        if len(self._handled) > self._remember:
+            oldest = next(iter(self._handled))
+            del self._handled[oldest]
+            # From now on the table answers for ids up to the forgotten one.
+            self._floor = max(self._floor or 0, oldest)
 
 
 class RedisClaims:

@@ -4,39 +4,46 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import DEFAULT_TELEGRAM_API, Settings
 from bot.context import AppContext
 from bot.dedupe import DatabaseClaims, RedisClaims, UpdateClaims
+from bot.fsm_memory import ConversationMemory
 from bot.fsm_storage import DatabaseStorage, HashedKeyBuilder, create_redis_storage
+from bot.inline_filters import inline_sync_filters
 from bot.middlewares import FloodGuard, ReporterMiddleware, UnitCommitMiddleware, UpdateUnitMiddleware
+from bot.recent import RecentCache
 from bot.retry import RetryMiddleware
+from bot.telegram_session import TelegramSession
 from bot.unit import GroupCommitter
+from bot.webhook_reply import WebhookReplyMiddleware
 from handlers import routers
 from handlers.states import COLLECTING_STATES
-from storage.db import create_engine, create_session_factory, is_sqlite
+from storage.batch_writer import batch_writer
+from storage.db import create_engine, create_session_factory
 from storage.privacy import PrivacyKeys
 
 
 def create_bot(settings: Settings, api_base: str | None = None) -> Bot:
     """A Bot talking to Telegram, or to any Bot API server such as our sandbox."""
     base = api_base or settings.telegram_api_base or DEFAULT_TELEGRAM_API
-    session = AiohttpSession(api=TelegramAPIServer.from_base(base), timeout=30)
+    session = TelegramSession(api=TelegramAPIServer.from_base(base), timeout=30)
     session.middleware(RetryMiddleware())
+    session.middleware(WebhookReplyMiddleware())
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
 def create_dispatcher(
     settings: Settings,
     keys: PrivacyKeys,
+    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     redis: Redis | None = None,
 ) -> Dispatcher:
@@ -44,23 +51,28 @@ def create_dispatcher(
     storage: BaseStorage
     isolation: BaseEventIsolation
     claims: UpdateClaims
+    memory: ConversationMemory | None = None
     if redis is not None:
         storage = create_redis_storage(redis, keys, ttl_seconds=settings.draft_retention_days * 86400)
         isolation = RedisEventIsolation(redis, key_builder=HashedKeyBuilder(keys, prefix="tinbao:lock"))
         claims = RedisClaims(redis)
     else:
-        storage = DatabaseStorage(sessions, keys)
+        # One intake process (no Redis): it may keep committed conversation state in memory.
+        memory = ConversationMemory()
+        storage = DatabaseStorage(sessions, keys, memory)
         isolation = SimpleEventIsolation()
         claims = DatabaseClaims()
     # FSM is registered by hand so that it runs inside the update's unit of work: state is read with the
     # unit's session, and the unit commits before the per-person lock is released.
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation, disable_fsm=True, settings=settings, keys=keys)
     # SQLite has one writer and an fsync per commit: updates that only touched their FSM share commits.
-    group = GroupCommitter(sessions) if is_sqlite(settings.effective_database_url) else None
-    dispatcher.update.outer_middleware(UpdateUnitMiddleware(sessions, claims, group))
+    group = GroupCommitter(batch_writer(engine, sessions)) if engine.dialect.name == "sqlite" else None
+    dispatcher.update.outer_middleware(UpdateUnitMiddleware(sessions, claims, group, memory))
     dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(UnitCommitMiddleware())
-    dispatcher.update.outer_middleware(ReporterMiddleware(keys))
+    dispatcher.update.outer_middleware(
+        ReporterMiddleware(keys, RecentCache(size=20_000, ttl_seconds=600.0) if redis is None else None)
+    )
     dispatcher.update.outer_middleware(
         FloodGuard(
             max_updates=settings.flood_max_updates,
@@ -69,6 +81,7 @@ def create_dispatcher(
         )
     )
     dispatcher.include_routers(*routers())
+    inline_sync_filters(dispatcher)
     return dispatcher
 
 
@@ -79,7 +92,7 @@ def build_context(settings: Settings, *, api_base: str | None = None) -> AppCont
     sessions = create_session_factory(engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     bot = create_bot(settings, api_base)
-    dispatcher = create_dispatcher(settings, keys, sessions, redis)
+    dispatcher = create_dispatcher(settings, keys, engine, sessions, redis)
     return AppContext(
         settings=settings, keys=keys, engine=engine, sessions=sessions, bot=bot, dispatcher=dispatcher, redis=redis
     )

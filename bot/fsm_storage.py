@@ -13,7 +13,8 @@ from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.unit import PendingFsm, current_unit
+from bot.fsm_memory import ConversationMemory, PendingFsm
+from bot.unit import current_unit
 from storage.fsm import load_fsm, save_fsm
 from storage.privacy import PrivacyKeys
 
@@ -32,9 +33,15 @@ def _state_name(state: StateType) -> str | None:
 class DatabaseStorage(BaseStorage):
     """Drafts survive a restart; writes join the current update's transaction when there is one."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], keys: PrivacyKeys) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        keys: PrivacyKeys,
+        memory: ConversationMemory | None = None,
+    ) -> None:
         self._sessions = session_factory
         self._keys = keys
+        self.memory = memory
 
     def _seal(self, data: Mapping[str, Any]) -> bytes | None:
         if not data:
@@ -51,11 +58,14 @@ class DatabaseStorage(BaseStorage):
         unit = current_unit.get()
         if unit is not None:
             known = unit.pending_fsm.get(key_hash) or unit.fsm_cache.get(key_hash)
-            if known is not None:
-                return known.state, known.data_enc
-            state, data_enc = await load_fsm(unit.session, key_hash=key_hash)
-            unit.fsm_cache[key_hash] = PendingFsm(state, data_enc)
-            return state, data_enc
+            if known is None and self.memory is not None:
+                known = self.memory.get(key_hash)
+            if known is None:
+                known = PendingFsm(*await load_fsm(unit.session, key_hash=key_hash))
+                if self.memory is not None:
+                    self.memory.store({key_hash: known})
+            unit.fsm_cache[key_hash] = known
+            return known.state, known.data_enc
         async with self._sessions() as session:
             return await load_fsm(session, key_hash=key_hash)
 
@@ -67,6 +77,8 @@ class DatabaseStorage(BaseStorage):
         async with self._sessions() as session:
             await save_fsm(session, key_hash=key_hash, state=state, data_enc=data_enc)
             await session.commit()
+        if self.memory is not None:
+            self.memory.store({key_hash: PendingFsm(state, data_enc)})
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Set the conversation's state, keeping its data."""

@@ -13,10 +13,12 @@ from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dedupe import UpdateClaims
+from bot.fsm_memory import ConversationMemory
 from bot.i18n import _, pick_locale, set_locale
+from bot.recent import RecentCache
 from bot.unit import GroupCommitter, UpdateUnit, current_unit
 from storage.privacy import PrivacyKeys
-from storage.reporters import find_reporter, get_or_create_reporter
+from storage.reporters import ReporterRef, find_reporter, get_or_create_reporter
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -30,10 +32,12 @@ class UpdateUnitMiddleware(BaseMiddleware):
         session_factory: async_sessionmaker[AsyncSession],
         claims: UpdateClaims,
         group: GroupCommitter | None = None,
+        memory: ConversationMemory | None = None,
     ) -> None:
         self._sessions = session_factory
         self._claims = claims
         self._group = group
+        self._memory = memory
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Run the update inside its unit of work."""
@@ -42,7 +46,7 @@ class UpdateUnitMiddleware(BaseMiddleware):
             if not await self._claims.claim(event.update_id, session):
                 logger.info("update %d already handled, skipped", event.update_id)
                 return None
-            unit = UpdateUnit(session=session, update_id=event.update_id, group=self._group)
+            unit = UpdateUnit(session=session, update_id=event.update_id, group=self._group, memory=self._memory)
             token = current_unit.set(unit)
             try:
                 data["session"] = session
@@ -70,25 +74,37 @@ class UnitCommitMiddleware(BaseMiddleware):
 class ReporterMiddleware(BaseMiddleware):
     """Attach the reporter found by keyed hash, and translate into their language."""
 
-    def __init__(self, keys: PrivacyKeys) -> None:
+    def __init__(self, keys: PrivacyKeys, known: RecentCache[bytes, ReporterRef] | None = None) -> None:
         self._keys = keys
+        # Only when this is the one intake process (no Redis): a language change in another process
+        # would not be seen here. Handlers that change the reporter call `known.forget`.
+        self._known = known
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Look the reporter up (creating one on first contact) and set the update's locale."""
         user: User | None = data.get("event_from_user")
         if user is None or user.is_bot:
             return await handler(event, data)
-        session: AsyncSession = data["session"]
         key_hash = self._keys.reporter_hash(user.id)
-        reporter = await find_reporter(session, key_hash=key_hash)
+        reporter = self._known.get(key_hash) if self._known is not None else None
         if reporter is None:
-            # First contact: commit at once (nothing else is written yet), so the write lock is not held
-            # for the rest of the update, and no second connection is needed (that could exhaust the pool).
-            reporter = await get_or_create_reporter(session, key_hash=key_hash, locale=pick_locale(user.language_code))
-            await session.commit()
+            reporter = await self._load(data["session"], key_hash, user)
+            if self._known is not None:
+                self._known.store({key_hash: reporter})
         data["reporter"] = reporter
+        data["known_reporters"] = self._known
         set_locale(reporter.locale)
         return await handler(event, data)
+
+    @staticmethod
+    async def _load(session: AsyncSession, key_hash: bytes, user: User) -> ReporterRef:
+        found = await find_reporter(session, key_hash=key_hash)
+        if found is None:
+            # First contact: commit at once (nothing else is written yet), so the write lock is not held
+            # for the rest of the update, and no second connection is needed (that could exhaust the pool).
+            found = await get_or_create_reporter(session, key_hash=key_hash, locale=pick_locale(user.language_code))
+            await session.commit()
+        return ReporterRef.of(found)
 
 
 class FloodGuard(BaseMiddleware):

@@ -6,19 +6,13 @@ import asyncio
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.fsm_memory import ConversationMemory, PendingFsm
+from storage.batch_writer import BatchWriter
 from storage.db import session_has_written
-from storage.fsm import save_fsm, save_fsm_many
-from storage.updates import record_update, record_updates
-
-
-@dataclass(slots=True)
-class PendingFsm:
-    """A conversation's state and sealed data waiting for the update's commit."""
-
-    state: str | None
-    data_enc: bytes | None
+from storage.fsm import save_fsm
+from storage.updates import record_update
 
 
 @dataclass(slots=True)
@@ -38,8 +32,8 @@ class GroupCommitter:
     here; one task drains the queue in batches. Each caller still waits until its own data is durable.
     """
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], max_batch: int = 200) -> None:
-        self._sessions = session_factory
+    def __init__(self, writer: BatchWriter, max_batch: int = 200) -> None:
+        self._writer = writer
         self._max_batch = max_batch
         self._queue: list[_Batch] = []
         self._draining: asyncio.Task[None] | None = None
@@ -59,10 +53,7 @@ class GroupCommitter:
                 # Later items win for the same key: the queue is in commit order.
                 records = {key: (p.state, p.data_enc) for item in batch for key, p in item.fsm.items()}
                 update_ids = [item.update_id for item in batch if item.update_id is not None]
-                async with self._sessions() as session:
-                    await save_fsm_many(session, records=records)
-                    await record_updates(session, update_ids=update_ids)
-                    await session.commit()
+                await self._writer.write(records, update_ids)
             except Exception as exc:  # every waiter learns of the failure; none is left hanging
                 for item in batch:
                     if not item.done.done():
@@ -84,6 +75,7 @@ class UpdateUnit:
     fsm_cache: dict[str, PendingFsm] = field(default_factory=dict)
     committed: bool = False
     group: GroupCommitter | None = None
+    memory: ConversationMemory | None = None
 
     async def commit(self) -> None:
         """Write buffered FSM changes and the update record with the session's work, in one transaction."""
@@ -95,15 +87,21 @@ class UpdateUnit:
             # its connection, the group committer could not get one and all would wait for the pool timeout.
             await self.session.rollback()
             await self.group.commit(pending, update_id)
-            self.committed = True
+            self._committed(pending)
             return
-        for key_hash, item in self.pending_fsm.items():
+        pending, self.pending_fsm = self.pending_fsm, {}
+        for key_hash, item in pending.items():
             await save_fsm(self.session, key_hash=key_hash, state=item.state, data_enc=item.data_enc)
-        self.pending_fsm.clear()
         if update_id is not None:
             await record_update(self.session, update_id=update_id)
         await self.session.commit()
+        self._committed(pending)
+
+    def _committed(self, written: dict[str, PendingFsm]) -> None:
+        """Mark the unit done and let the memory learn the records that are now durable."""
         self.committed = True
+        if self.memory is not None:
+            self.memory.store(written)
 
 
 current_unit: ContextVar[UpdateUnit | None] = ContextVar("tinbao_update_unit", default=None)

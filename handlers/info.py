@@ -17,7 +17,8 @@ from handlers.keyboards import all_menu_labels, inline
 from handlers.outreach_common import area_text
 from handlers.texts import emergency_text
 from storage.domain import SubscriberState, Topic
-from storage.models import Campaign, Reporter
+from storage.models import Campaign
+from storage.reporters import ReporterRef
 from storage.subscribers import get_subscription, running_campaigns
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ def campaign_text(campaign: Campaign) -> str:
 
 @router.message(Command("info"))
 @router.message(F.text.in_(all_menu_labels("info")))
-async def show_info(message: Message, session: AsyncSession, reporter: Reporter) -> None:
+async def show_info(message: Message, session: AsyncSession, reporter: ReporterRef) -> None:
     """Emergency numbers, then the running campaigns, then the advice buttons (does not end a form)."""
     found = await get_subscription(session, reporter_id=reporter.id)
     subscriber = found if found is not None and found.state == SubscriberState.ACTIVE else None

@@ -18,8 +18,8 @@ from bot.unit import UpdateUnit
 from storage.alerts import looks_like_link_code, redeem_link_code
 from storage.audit import record_audit
 from storage.errors import NotFound, TooManyAttempts
-from storage.models import Reporter
 from storage.privacy import PrivacyKeys
+from storage.reporters import ReporterRef
 from storage.throttle import ensure_allowed, record_attempt
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ async def link(
     command: CommandObject,
     session: AsyncSession,
     unit: UpdateUnit,
-    reporter: Reporter,
+    reporter: ReporterRef,
     keys: PrivacyKeys,
     settings: Settings,
 ) -> None:

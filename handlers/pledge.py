@@ -29,7 +29,6 @@ from handlers.report_summary import number, show_date
 from handlers.states import PledgeFlow
 from storage.domain import NAME_MAX_CHARS, SignerKind
 from storage.errors import ValidationFailed
-from storage.models import Reporter
 from storage.pledges import (
     AlreadySigned,
     TextChanged,
@@ -41,6 +40,7 @@ from storage.pledges import (
     text_in_force,
 )
 from storage.privacy import PrivacyKeys
+from storage.reporters import ReporterRef
 
 logger = logging.getLogger(__name__)
 router = Router(name="pledge")
@@ -162,7 +162,7 @@ async def start_pledge(message: Message, state: FSMContext, bot: Bot) -> None:
 
 @router.callback_query(StateFilter(PledgeFlow.kind), F.data.startswith("pl:kind:"))
 async def choose_kind(
-    callback: CallbackQuery, state: FSMContext, session: AsyncSession, reporter: Reporter, bot: Bot
+    callback: CallbackQuery, state: FSMContext, session: AsyncSession, reporter: ReporterRef, bot: Bot
 ) -> None:
     """Keep the kind unless this signer already signed it this year."""
     value = (callback.data or "").removeprefix("pl:kind:")
@@ -225,7 +225,7 @@ async def sign(
     state: FSMContext,
     session: AsyncSession,
     unit: UpdateUnit,
-    reporter: Reporter,
+    reporter: ReporterRef,
     keys: PrivacyKeys,
     bot: Bot,
 ) -> None:

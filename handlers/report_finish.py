@@ -22,9 +22,8 @@ from handlers.report_summary import number, receipt_text
 from handlers.states import ReportForm
 from storage.domain import NAME_MAX_CHARS, Anonymity
 from storage.errors import ValidationFailed
-from storage.models import Reporter
 from storage.privacy import PrivacyKeys, new_receipt_code
-from storage.reporters import set_reporter_chat
+from storage.reporters import ReporterRef, set_reporter_chat
 from storage.tips import create_tip
 
 logger = logging.getLogger(__name__)
@@ -133,7 +132,7 @@ async def send_tip(
     state: FSMContext,
     session: AsyncSession,
     unit: UpdateUnit,
-    reporter: Reporter,
+    reporter: ReporterRef,
     keys: PrivacyKeys,
     bot: Bot,
 ) -> None:

@@ -9,11 +9,11 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import SUPPORTED_LOCALES, _, set_locale
+from bot.recent import RecentCache
 from handlers.keyboards import all_menu_labels, inline, main_menu
 from handlers.states import ReportForm
 from handlers.texts import emergency_text, help_text
-from storage.models import Reporter
-from storage.reporters import set_reporter_locale
+from storage.reporters import ReporterRef, set_reporter_locale
 from storage.subscribers import set_subscriber_locale
 
 router = Router(name="start")
@@ -85,7 +85,12 @@ async def choose_language(message: Message) -> None:
 
 
 @router.callback_query(F.data.startswith("lang:"))
-async def set_language(callback: CallbackQuery, session: AsyncSession, reporter: Reporter) -> None:
+async def set_language(
+    callback: CallbackQuery,
+    session: AsyncSession,
+    reporter: ReporterRef,
+    known_reporters: RecentCache[bytes, ReporterRef] | None,
+) -> None:
     """Switch the citizen's language and show the menu in it."""
     locale = (callback.data or "").split(":", 1)[1]
     if locale not in SUPPORTED_LOCALES:
@@ -93,7 +98,8 @@ async def set_language(callback: CallbackQuery, session: AsyncSession, reporter:
         return
     await set_reporter_locale(session, reporter_id=reporter.id, locale=locale)
     await set_subscriber_locale(session, reporter_id=reporter.id, locale=locale)
-    reporter.locale = locale
+    if known_reporters is not None:
+        known_reporters.forget(reporter.key_hash)  # the next update reads the new language
     set_locale(locale)
     await callback.answer()
     if callback.message is not None:

@@ -33,8 +33,9 @@ from storage.followup import (
     get_open_tip,
     open_tip_by_receipt,
 )
-from storage.models import Reporter, utcnow
+from storage.models import utcnow
 from storage.privacy import PrivacyKeys, looks_like_receipt
+from storage.reporters import ReporterRef
 from storage.tips import NewAttachment, tipster_thread
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def _blocked_text(retry_after: int) -> str:
     return _("Too many tries. Please try again in about {minutes} minutes.").format(minutes=_minutes(retry_after))
 
 
-def _policy(reporter: Reporter, keys: PrivacyKeys, settings: Settings) -> ThrottlePolicy:
+def _policy(reporter: ReporterRef, keys: PrivacyKeys, settings: Settings) -> ThrottlePolicy:
     return ThrottlePolicy(
         key_hash=keys.state_hash("receipt", reporter.key_hash.hex()),
         limit=settings.status_max_attempts,
@@ -113,7 +114,7 @@ async def _try_code(
     *,
     session: AsyncSession,
     state: FSMContext,
-    reporter: Reporter,
+    reporter: ReporterRef,
     keys: PrivacyKeys,
     settings: Settings,
     bot: Bot,
@@ -155,7 +156,7 @@ async def start_status(
     message: Message,
     session: AsyncSession,
     state: FSMContext,
-    reporter: Reporter,
+    reporter: ReporterRef,
     keys: PrivacyKeys,
     settings: Settings,
     bot: Bot,
@@ -184,7 +185,7 @@ async def got_code(
     message: Message,
     session: AsyncSession,
     state: FSMContext,
-    reporter: Reporter,
+    reporter: ReporterRef,
     keys: PrivacyKeys,
     settings: Settings,
     bot: Bot,

@@ -18,8 +18,8 @@ from handlers.outreach_common import TOPIC_LABELS, NotForAnotherFlow, area_text,
 from handlers.report_steps import drop_keyboard
 from handlers.states import SubscribeFlow
 from storage.domain import ALL_TOPICS_MASK, TOPIC_BITS, SubscriberState, Topic
-from storage.models import Reporter
 from storage.privacy import PrivacyKeys
+from storage.reporters import ReporterRef
 from storage.subscribers import get_subscription, save_subscription, topics_of, unsubscribe
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def current_keyboard() -> InlineKeyboardMarkup:
 @router.message(Command("subscribe"))
 @router.message(F.text.in_(all_menu_labels("subscribe")))
 async def start_subscribe(
-    message: Message, state: FSMContext, session: AsyncSession, reporter: Reporter, bot: Bot
+    message: Message, state: FSMContext, session: AsyncSession, reporter: ReporterRef, bot: Bot
 ) -> None:
     """Show the current choice to a subscriber; otherwise explain and ask for the area."""
     await state.clear()
@@ -142,7 +142,7 @@ async def edit_choice(callback: CallbackQuery, state: FSMContext, session: Async
 
 @router.callback_query(StateFilter(SubscribeFlow.current), F.data == "sb:unsub")
 async def unsubscribe_button(
-    callback: CallbackQuery, state: FSMContext, session: AsyncSession, reporter: Reporter, bot: Bot
+    callback: CallbackQuery, state: FSMContext, session: AsyncSession, reporter: ReporterRef, bot: Bot
 ) -> None:
     """The Unsubscribe button does what /unsubscribe does."""
     await callback.answer()
@@ -152,13 +152,13 @@ async def unsubscribe_button(
 
 @router.message(Command("unsubscribe"))
 async def unsubscribe_command(
-    message: Message, state: FSMContext, session: AsyncSession, reporter: Reporter, bot: Bot
+    message: Message, state: FSMContext, session: AsyncSession, reporter: ReporterRef, bot: Bot
 ) -> None:
     """Leave every notice in one step."""
     await _leave(bot, message.chat.id, state, session, reporter)
 
 
-async def _leave(bot: Bot, chat_id: int, state: FSMContext, session: AsyncSession, reporter: Reporter) -> None:
+async def _leave(bot: Bot, chat_id: int, state: FSMContext, session: AsyncSession, reporter: ReporterRef) -> None:
     # Leaving is one step and must not throw away a tip draft or a pledge in progress.
     if (await state.get_state() or "").startswith(f"{SubscribeFlow.__full_group_name__}:"):
         await state.clear()
@@ -197,7 +197,7 @@ async def save(
     state: FSMContext,
     session: AsyncSession,
     unit: UpdateUnit,
-    reporter: Reporter,
+    reporter: ReporterRef,
     keys: PrivacyKeys,
     bot: Bot,
 ) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
@@ -21,7 +24,7 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Durability and integrity settings SQLite does not default to."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -38,8 +41,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # Readers run concurrently (WAL); writers queue on the write gate, each holding its connection.
-        engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=40)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        # Connections are kept (a thread each): an overflow connection is opened and closed per checkout,
+        # which under 50 concurrent updates cost a thread start, an open and the pragmas every time.
+        engine = create_async_engine(url, echo=echo, pool_size=50, max_overflow=10)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
@@ -55,6 +60,15 @@ class SQLiteWriteGate:
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Hold the gate for writes made outside the engine's sessions (the group-commit thread)."""
+        await asyncio.wait_for(self._lock.acquire(), GATE_TIMEOUT_SECONDS)
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def install(self, session_class: type[Session]) -> None:
         """Listen on a session class private to one engine."""
@@ -90,10 +104,22 @@ def session_has_written(session: AsyncSession) -> bool:
     return bool(sync.info.get(_GATE_KEY)) or bool(sync.new or sync.dirty or sync.deleted)
 
 
+# One gate per SQLite engine, shared by its session factories and its group-commit writer.
+_gates: WeakKeyDictionary[Engine, SQLiteWriteGate] = WeakKeyDictionary()
+
+
+def write_gate(engine: AsyncEngine) -> SQLiteWriteGate:
+    """The write gate of a SQLite engine."""
+    gate = _gates.get(engine.sync_engine)
+    if gate is None:
+        gate = _gates[engine.sync_engine] = SQLiteWriteGate()
+    return gate
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit; SQLite sessions share one write gate."""
     if engine.dialect.name != "sqlite":
         return async_sessionmaker(engine, expire_on_commit=False)
     session_class = type("GatedSession", (Session,), {})
-    SQLiteWriteGate().install(session_class)
+    write_gate(engine).install(session_class)
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)

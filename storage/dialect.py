@@ -10,7 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 def insert_for(session: AsyncSession, table: Any) -> Any:
     """An INSERT that supports ON CONFLICT on both SQLite and PostgreSQL."""
-    name = session.get_bind().dialect.name
+    return dialect_insert(session.get_bind().dialect.name, table)
+
+
+def dialect_insert(name: str, table: Any) -> Any:
+    """The ON CONFLICT-capable INSERT of the named dialect."""
     if name == "postgresql":
         return postgresql.insert(table)
     if name == "sqlite":

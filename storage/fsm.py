@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Executable, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_for
+from storage.dialect import dialect_insert, insert_for
 from storage.models import FsmRecord, utcnow
 
 
@@ -38,18 +39,20 @@ async def prune_fsm(session: AsyncSession, *, before: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def save_fsm_many(session: AsyncSession, *, records: dict[str, tuple[str | None, bytes | None]]) -> None:
-    """Upsert many keys in one statement (empty records are deleted), for group commits."""
+def fsm_batch_statements(records: Mapping[str, tuple[str | None, bytes | None]], dialect: str) -> list[Executable]:
+    """Statements that upsert many keys (empty records are deleted), for group commits."""
+    statements: list[Executable] = []
     empty = [key for key, (state, data) in records.items() if state is None and data is None]
     if empty:
-        await session.execute(delete(FsmRecord).where(FsmRecord.key_hash.in_(empty)))
+        statements.append(delete(FsmRecord).where(FsmRecord.key_hash.in_(empty)))
+    now = utcnow()
     rows = [
-        {"key_hash": key, "state": state, "data_enc": data, "updated_at": utcnow()}
+        {"key_hash": key, "state": state, "data_enc": data, "updated_at": now}
         for key, (state, data) in records.items()
         if not (state is None and data is None)
     ]
     if rows:
-        stmt = insert_for(session, FsmRecord).values(rows)
+        stmt = dialect_insert(dialect, FsmRecord).values(rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=[FsmRecord.key_hash],
             set_={
@@ -58,4 +61,11 @@ async def save_fsm_many(session: AsyncSession, *, records: dict[str, tuple[str |
                 "updated_at": stmt.excluded.updated_at,
             },
         )
+        statements.append(stmt)
+    return statements
+
+
+async def save_fsm_many(session: AsyncSession, *, records: dict[str, tuple[str | None, bytes | None]]) -> None:
+    """Upsert many keys in one statement (empty records are deleted), for group commits."""
+    for stmt in fsm_batch_statements(records, session.get_bind().dialect.name):
         await session.execute(stmt)

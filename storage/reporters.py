@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Reporter
 from storage.privacy import RECEIPT_ALPHABET
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterRef:
+    """What handling one update needs to know about its reporter (no ORM object travels between updates)."""
+
+    id: int
+    key_hash: bytes
+    locale: str
+
+    @classmethod
+    def of(cls, reporter: Reporter) -> ReporterRef:
+        """The reference of a loaded reporter row."""
+        return cls(id=reporter.id, key_hash=reporter.key_hash, locale=reporter.locale)
 
 
 def new_alias() -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Executable, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_for
+from storage.dialect import dialect_insert, insert_for
 from storage.models import ProcessedUpdate
 
 
@@ -15,6 +16,11 @@ async def is_update_processed(session: AsyncSession, *, update_id: int) -> bool:
     """True if this update id was already handled."""
     found = await session.scalar(select(ProcessedUpdate.update_id).where(ProcessedUpdate.update_id == update_id))
     return found is not None
+
+
+async def highest_update_id(session: AsyncSession) -> int:
+    """The highest update id recorded so far (0 when none)."""
+    return int(await session.scalar(select(func.max(ProcessedUpdate.update_id))) or 0)
 
 
 async def record_update(session: AsyncSession, *, update_id: int) -> bool:
@@ -30,8 +36,16 @@ async def prune_updates(session: AsyncSession, *, before: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def record_updates_statement(update_ids: Sequence[int], dialect: str) -> Executable | None:
+    """One statement recording many update ids (already recorded ones are left alone), or None."""
+    if not update_ids:
+        return None
+    rows = [{"update_id": update_id} for update_id in update_ids]
+    return dialect_insert(dialect, ProcessedUpdate).values(rows).on_conflict_do_nothing()  # type: ignore[no-any-return]
+
+
 async def record_updates(session: AsyncSession, *, update_ids: list[int]) -> None:
     """Record many update ids in one statement (already recorded ones are left alone)."""
-    if update_ids:
-        rows = [{"update_id": update_id} for update_id in update_ids]
-        await session.execute(insert_for(session, ProcessedUpdate).values(rows).on_conflict_do_nothing())
+    stmt = record_updates_statement(update_ids, session.get_bind().dialect.name)
+    if stmt is not None:
+        await session.execute(stmt)

@@ -7,7 +7,9 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from bot.unit import GroupCommitter, PendingFsm
+from bot.fsm_memory import PendingFsm
+from bot.unit import GroupCommitter
+from storage.batch_writer import batch_writer
 from storage.db import create_engine, create_session_factory, is_sqlite
 from storage.fsm import load_fsm
 from storage.models import ProcessedUpdate
@@ -16,7 +18,7 @@ from storage.models import ProcessedUpdate
 async def test_concurrent_commits_are_all_durable_and_last_write_wins(database_url: str) -> None:
     engine = create_engine(database_url)
     sessions = create_session_factory(engine)
-    group = GroupCommitter(sessions)
+    group = GroupCommitter(batch_writer(engine, sessions))
     try:
         # 100 updates from 10 conversations, committed concurrently; each conversation's last state wins.
         await asyncio.gather(
@@ -40,7 +42,7 @@ async def test_a_failed_batch_fails_every_waiter(database_url: str) -> None:
         pytest.skip("the failure is provoked by dropping the SQLite table")
     engine = create_engine(database_url)
     sessions = create_session_factory(engine)
-    group = GroupCommitter(sessions)
+    group = GroupCommitter(batch_writer(engine, sessions))
     try:
         async with engine.begin() as conn:
             await conn.exec_driver_sql("ALTER TABLE fsm_records RENAME TO fsm_records_gone")
