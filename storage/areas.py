@@ -6,11 +6,13 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import vietnam_provinces
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Province, Ward
@@ -74,22 +76,65 @@ class AreaRef:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Ward:
+    ref: AreaRef
+    province_code: int
+    folded: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Directory:
+    """Every province and ward, loaded once per database: the reform's list changes only by migration."""
+
+    provinces: list[AreaRef]
+    province_by_code: dict[int, AreaRef]
+    ward_by_code: dict[int, _Ward]
+    wards_by_province: dict[int, list[_Ward]]
+
+
+# Keyed by the engine, so tests and tools that open several databases each get their own copy.
+_directories: WeakKeyDictionary[object, _Directory] = WeakKeyDictionary()
+
+
+async def _directory(session: AsyncSession) -> _Directory:
+    """The area directory of the session's database (read from it on first use)."""
+    engine = session.get_bind()
+    known = _directories.get(engine)
+    if known is not None:
+        return known
+    provinces = [
+        AreaRef(code, name)
+        for code, name in await session.execute(select(Province.code, Province.name).order_by(Province.name_folded))
+    ]
+    wards: dict[int, _Ward] = {}
+    by_province: dict[int, list[_Ward]] = {}
+    rows = await session.execute(select(Ward.code, Ward.name, Ward.province_code, Ward.name_folded))
+    for code, name, province_code, folded in rows:
+        ward = _Ward(AreaRef(code, name), province_code, folded)
+        wards[code] = ward
+        by_province.setdefault(province_code, []).append(ward)
+    directory = _Directory(provinces, {p.code: p for p in provinces}, wards, by_province)
+    if provinces:  # an unmigrated or emptied database is not remembered
+        with suppress(TypeError):  # a bind that cannot be weakly referenced is simply asked again
+            _directories[engine] = directory
+    return directory
+
+
 async def list_provinces(session: AsyncSession) -> list[AreaRef]:
     """All provinces, in Vietnamese alphabetical order of their folded names."""
-    rows = await session.execute(select(Province.code, Province.name).order_by(Province.name_folded))
-    return [AreaRef(code, name) for code, name in rows]
+    return list((await _directory(session)).provinces)
 
 
 async def get_province(session: AsyncSession, *, code: int) -> AreaRef | None:
     """One province by code, or None."""
-    row = (await session.execute(select(Province.code, Province.name).where(Province.code == code))).first()
-    return AreaRef(row[0], row[1]) if row else None
+    return (await _directory(session)).province_by_code.get(code)
 
 
 async def get_ward(session: AsyncSession, *, code: int) -> tuple[AreaRef, int] | None:
     """One ward by code with its province code, or None."""
-    row = (await session.execute(select(Ward.code, Ward.name, Ward.province_code).where(Ward.code == code))).first()
-    return (AreaRef(row[0], row[1]), row[2]) if row else None
+    ward = (await _directory(session)).ward_by_code.get(code)
+    return (ward.ref, ward.province_code) if ward else None
 
 
 async def search_wards(session: AsyncSession, *, province_code: int, query: str, limit: int = 8) -> Sequence[AreaRef]:
@@ -97,12 +142,12 @@ async def search_wards(session: AsyncSession, *, province_code: int, query: str,
     words = fold_place_query(query).split()
     if not words:
         return []
-    stmt = select(Ward.code, Ward.name).where(Ward.province_code == province_code)
-    for word in words:
-        stmt = stmt.where(Ward.name_folded.contains(word, autoescape=True))
+    wards = (await _directory(session)).wards_by_province.get(province_code, [])
+    found = sorted(
+        (w for w in wards if all(word in w.folded for word in words)), key=lambda w: (len(w.folded), w.folded)
+    )
     # Names that start with the query (after the division word) rank first, then shorter names.
     phrase = " ".join(words)
-    stmt = stmt.order_by(func.length(Ward.name_folded), Ward.name_folded).limit(limit * 4)
-    rows = [(code, name) for code, name in await session.execute(stmt)]
-    rows.sort(key=lambda r: (not fold_place_query(r[1]).startswith(phrase), len(r[1])))
-    return [AreaRef(code, name) for code, name in rows[:limit]]
+    rows = [w.ref for w in found[: limit * 4]]
+    rows.sort(key=lambda r: (not fold_place_query(r.name).startswith(phrase), len(r.name)))
+    return rows[:limit]
