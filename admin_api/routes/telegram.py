@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, HTTPException, Request, status
 from pydantic import ValidationError
 
 from bot.context import AppContext
+from bot.webhook_reply import WebhookReply, current_reply
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +31,19 @@ def webhook_router(context: AppContext) -> APIRouter:
             logger.warning("webhook call with a wrong or missing secret rejected")
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong secret")
         try:
-            update = Update.model_validate(await request.json(), context={"bot": context.bot})
+            # Straight from bytes: pydantic's JSON parser skips building Python dicts first.
+            update = Update.model_validate_json(await request.body(), context={"bot": context.bot})
         except (ValidationError, ValueError):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "not an update") from None
-        # Handled before answering: if the process dies now, Telegram delivers the update again.
-        await context.dispatcher.feed_update(context.bot, update)
-        return {}
+        reply = WebhookReply(context.bot)
+        token = current_reply.set(reply)
+        try:
+            # Handled before answering: if the process dies now, Telegram delivers the update again.
+            await context.dispatcher.feed_update(context.bot, update)
+        finally:
+            reply.open = False
+            current_reply.reset(token)
+        # A held-back call (a button's "answerCallbackQuery") rides on the answer: one HTTP request less.
+        return reply.body() or {}
 
     return router

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from sqlalchemy import func, select
 
@@ -66,3 +68,23 @@ async def test_healthz(webhook_bot: WebhookBot) -> None:
     async with httpx.AsyncClient() as http:
         answer = await http.get(base + "/healthz")
     assert answer.json() == {"status": "ok"}
+
+
+async def test_a_button_answer_rides_on_the_webhook_response(webhook_bot: WebhookBot) -> None:
+    citizen = webhook_bot.citizen()
+    [question] = [m for m in await citizen.send("/report") if m.buttons]
+    group_data = next(data for _label, data in question.buttons if data.startswith("rp:grp:"))
+    await citizen.press_data(question.message_id, group_data, expect=False)
+    categories = await citizen.refresh(question)  # the question turns into the category question
+    assert any(data.startswith("rp:cat:") for _label, data in categories.buttons)
+    answers: list[dict[str, object]] = []
+    for _attempt in range(50):  # the emulator performs a webhook answer just after the HTTP exchange
+        answers = await webhook_bot.client.requests("answerCallbackQuery")
+        if answers:
+            break
+        await asyncio.sleep(0.05)
+    assert [a["via"] for a in answers] == ["webhook_response"]
+    assert answers[0]["status"] == 200
+    # Calls whose result the bot needs still go out as requests of their own.
+    edits = await webhook_bot.client.requests("editMessageText")
+    assert edits and {e["via"] for e in edits} == {"http"}
