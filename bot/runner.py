@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 
@@ -16,6 +17,16 @@ from bot.roles import LeaderWorker, Role
 from storage.migrate import upgrade_async
 
 logger = logging.getLogger(__name__)
+
+
+def settle_heap() -> None:
+    """Move everything start-up built (modules, models, the area directory) out of the garbage collector's way.
+
+    Without this each full collection walks those long-lived objects again: measured at about 250 ms per
+    collection in the intake benchmark, a pause of the whole event loop that set the p99 reply latency.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def run(settings: Settings, role: Role = Role.ALL) -> None:
@@ -86,6 +97,7 @@ async def _serve_web(settings: Settings, context: AppContext, stop: asyncio.Even
                     context.bot, handle_signals=False, allowed_updates=["message", "callback_query"]
                 )
             )
+        settle_heap()
         logger.info("TinBáo is running; API on http://%s:%d", settings.api_host, settings.api_port)
         stop_task = asyncio.create_task(stop.wait())
         done, _pending = await asyncio.wait({server_task, bot_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
