@@ -119,7 +119,7 @@ async def get_messages(request: web.Request, world: World) -> JSON:
         remaining = deadline - loop.time()
         if found or remaining <= 0 or world.closed:
             return {"messages": found, "version": world.version}
-        await world.messages_signal.wait(remaining)
+        await world.chat_signal(chat_id).wait(remaining)
 
 
 async def get_callback_answers(request: web.Request, world: World) -> JSON:
