@@ -145,10 +145,6 @@ async def send_tip(
         await callback.answer(_("Some answers are missing. Please check the summary."), show_alert=True)
         return
     code = new_receipt_code()
-    if tip.anonymity is not Anonymity.ANONYMOUS:
-        await set_reporter_chat(
-            session, reporter_id=reporter.id, chat_enc=keys.encrypt_text(str(chat_id), purpose="chat")
-        )
     try:
         row = await create_tip(
             session, tip=tip, reporter_id=reporter.id, receipt_hash=keys.receipt_hash(code), keys=keys
@@ -156,6 +152,11 @@ async def send_tip(
     except ValidationFailed:
         await callback.answer(_("Some answers are missing. Please check the summary."), show_alert=True)
         return
+    if tip.anonymity is not Anonymity.ANONYMOUS:
+        # After the tip's checks (reads), so the SQLite write lock is taken as late as possible.
+        await set_reporter_chat(
+            session, reporter_id=reporter.id, chat_enc=keys.encrypt_text(str(chat_id), purpose="chat")
+        )
     trail_start = draft.get("trail_start")
     await state.set_state(ReportForm.submitted)
     await state.set_data({"trail_start": trail_start})

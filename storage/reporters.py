@@ -6,10 +6,10 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Reporter
+from storage.dialect import insert_for
+from storage.models import Reporter, utcnow
 from storage.privacy import RECEIPT_ALPHABET
 
 
@@ -38,21 +38,24 @@ async def find_reporter(session: AsyncSession, *, key_hash: bytes) -> Reporter |
 
 
 async def get_or_create_reporter(session: AsyncSession, *, key_hash: bytes, locale: str) -> Reporter:
-    """Find the reporter or create one; safe when two updates race to create it."""
+    """Find the reporter or create one; safe when two updates race to create it.
+
+    One INSERT .. ON CONFLICT DO NOTHING per attempt (no savepoint): on SQLite the write lock is held from
+    the first write to the commit, so every statement less is time other writers do not wait.
+    """
     reporter = await find_reporter(session, key_hash=key_hash)
     if reporter is not None:
         return reporter
     for _attempt in range(5):
-        try:
-            async with session.begin_nested():
-                reporter = Reporter(key_hash=key_hash, alias=new_alias(), locale=locale)
-                session.add(reporter)
-                await session.flush()
-            return reporter
-        except IntegrityError:
-            existing = await find_reporter(session, key_hash=key_hash)
-            if existing is not None:
-                return existing
+        values = {"key_hash": key_hash, "alias": new_alias(), "locale": locale, "created_at": utcnow()}
+        stmt = insert_for(session, Reporter).values(**values).on_conflict_do_nothing().returning(Reporter)
+        created: Reporter | None = await session.scalar(stmt)
+        if created is not None:
+            return created
+        # A conflict: a racing update created this reporter, or (rarely) the random alias is taken.
+        existing = await find_reporter(session, key_hash=key_hash)
+        if existing is not None:
+            return existing
     raise RuntimeError("could not allocate a reporter alias")
 
 
