@@ -43,8 +43,9 @@ test-integration: .venv/.synced  ## the suite against PostgreSQL + Redis
 	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(UV) run --frozen pytest -q -rs
 
-bench: .venv/.synced
-	$(UV) run --frozen python -m bench.intake
+bench: .venv/.synced  ## intake: throughput (50 citizens at once), then latency at about 300 updates/s
+	$(UV) run --frozen python -m bench.intake --citizens 50 --repeat 3
+	$(UV) run --frozen python -m bench.intake --citizens 720 --think 1.0 --ramp 40 --repeat 3
 
 i18n-check: .venv/.synced
 	$(UV) run --frozen python -m bot.i18n_tool check

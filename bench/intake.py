@@ -1,10 +1,14 @@
 """Intake benchmark: N simulated citizens walk the whole tip form at once against the bot in webhook mode.
 
     python -m bench.intake --citizens 50 --repeat 3 [--database-url URL] [--redis-url URL] [--steps]
+    python -m bench.intake --citizens 720 --think 1.0 --ramp 40 --repeat 3   # about 300 updates/s, paced
 
 Three processes, as in production: the Telegram emulator (`python -m sandbox`), the bot exactly as a user
 starts it (`python -m bot run`, BOT_MODE=webhook) and this load generator. Every citizen waits for the bot's
-answer to each step before the next one, as a person does. Latency is the time from the control API
+answer to each step before the next one, as a person does; with `--think` they also pause before each step
+(exponential, that mean) and `--ramp` spreads their arrivals: once arrivals and departures balance the offered
+load is about citizens / ramp x 19 updates/s (720 over 40 s: 342/s offered, about 300/s in the middle half of the
+run), and latency is measured at that load rather than at saturation. Latency is the time from the control API
 accepting the citizen's message (or button press) to the bot's first visible reply in that chat (a new
 message or an edit), read with the control API's long poll. Only 127.0.0.1 is used; every wait is bounded.
 """
@@ -17,6 +21,7 @@ import contextlib
 import math
 import os
 import platform
+import random
 import re
 import secrets
 import shlex
@@ -31,10 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 from sqlalchemy import text
 
-from sandbox.client import SandboxClient, SandboxUser
+from bench.lean_client import LeanControl
+from sandbox.client import SandboxClient, SandboxError, SandboxUser
+from sandbox.eventloop import run as run_loop
 from storage.db import create_engine
 
 HOST = "127.0.0.1"
@@ -137,6 +145,7 @@ class Walk:
 
     latencies: list[tuple[str, float]] = field(default_factory=list)
     sent: int = 0
+    sent_at: list[float] = field(default_factory=list)  # perf_counter of every update sent
     error: str | None = None
 
 
@@ -154,6 +163,7 @@ class RunResult:
     webhook: dict[str, Any]
     pressure: str = ""
     bot_log: str = ""
+    steady: float = math.nan  # updates/s in the middle half of the run (no ramp-up or tail)
 
     @property
     def rate(self) -> float:
@@ -168,6 +178,16 @@ class RunResult:
         return values[max(0, math.ceil(q * len(values)) - 1)] * 1000
 
 
+def steady_rate(walks: Sequence[Walk]) -> float:
+    """Updates/s in the middle half of the run, away from the ramp-up and the tail."""
+    times = sorted(t for w in walks for t in w.sent_at)
+    if len(times) < 100 or times[-1] - times[0] < 2.0:
+        return math.nan
+    span = times[-1] - times[0]
+    begin, end = times[0] + span / 4, times[0] + 3 * span / 4
+    return sum(1 for t in times if begin <= t <= end) / (end - begin)
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -175,12 +195,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def walk(client: SandboxClient, user: SandboxUser, step_timeout: float) -> Walk:
-    """The whole form for one citizen; stops at the first step that gets no usable reply in time."""
+async def walk(client: LeanControl, user: SandboxUser, step_timeout: float, think: float = 0.0) -> Walk:
+    """The whole form for one citizen; stops at the first step that gets no usable reply in time.
+
+    With `think` > 0 the citizen pauses before each step (exponentially distributed, that mean), as people
+    read and type.
+    """
     result = Walk()
     version = 0
     target: tuple[int, str] = (0, "")
-    for step in STEPS:
+    pauses = random.Random(user.id)  # the same pauses in every run
+    for index, step in enumerate(STEPS):
+        if think > 0 and index > 0:
+            await asyncio.sleep(pauses.expovariate(1 / think))
         if step.action == "text":
             await client.send_text(user, step.value)
         elif step.action == "photo":
@@ -189,6 +216,7 @@ async def walk(client: SandboxClient, user: SandboxUser, step_timeout: float) ->
             await client.press(user, target[0], target[1])
         sent_at = time.perf_counter()
         result.sent += 1
+        result.sent_at.append(sent_at)
         first: float | None = None
         while True:
             remaining = sent_at + step_timeout - time.perf_counter()
@@ -299,16 +327,20 @@ async def count_tips(database_url: str) -> int:
 async def run_citizens(base_url: str, token: str, first_id: int, count: int, options: argparse.Namespace) -> list[Walk]:
     """`count` citizens at once (starts spread over the ramp), each with its own connection."""
 
+    client = LeanControl(base_url, token, timeout=options.timeout + 5)
+
     async def one(index: int) -> Walk:
         await asyncio.sleep(options.ramp * index / max(1, count))
         user = SandboxUser(id=first_id + index, first_name="Công dân", language_code="vi")
-        async with SandboxClient(base_url, token, timeout=options.timeout + 5) as client:
-            try:
-                return await walk(client, user, options.timeout)
-            except (httpx.HTTPError, KeyError, ValueError) as exc:
-                return Walk(error=f"{type(exc).__name__}: {exc}")
+        try:
+            return await walk(client, user, options.timeout, options.think)
+        except (aiohttp.ClientError, SandboxError, KeyError, ValueError) as exc:
+            return Walk(error=f"{type(exc).__name__}: {exc}")
 
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
+    try:
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+    finally:
+        await client.aclose()
 
 
 async def run_once(options: argparse.Namespace, number: int) -> RunResult:
@@ -365,6 +397,7 @@ async def run_once(options: argparse.Namespace, number: int) -> RunResult:
             cpu={name: (cpu_after[name] - cpu_before[name]) / wall for name in cpu_before},
             webhook=webhook,
             pressure=pressure,
+            steady=steady_rate(walks),
             bot_log=tail(bot_log, 40) if problems or webhook["failures"] or options.show_log else "",
         )
 
@@ -402,7 +435,7 @@ def report_run(number: int, result: RunResult, *, steps: bool) -> None:
     cpu = ", ".join(f"{name} {share * 100:.0f}%" for name, share in result.cpu.items())
     print(
         f"run {number}: {result.citizens} citizens, {result.updates} updates in {result.wall:.2f}s = "
-        f"{result.rate:.0f} updates/s; latency p50 {result.percentile(0.5):.1f} ms, "
+        f"{result.rate:.0f} updates/s (steady {result.steady:.0f}/s); latency p50 {result.percentile(0.5):.1f} ms, "
         f"p95 {result.percentile(0.95):.1f} ms, p99 {result.percentile(0.99):.1f} ms; "
         f"errors {len(result.errors)}; tips {result.tips}/{result.citizens}; "
         f"webhook delivered {result.webhook['delivered']} (failures {result.webhook['failures']}); "
@@ -427,7 +460,8 @@ def report_median(results: list[RunResult]) -> None:
         return statistics.median(values)
 
     print(
-        f"median of {len(results)} runs: {med([r.rate for r in results]):.0f} updates/s, "
+        f"median of {len(results)} runs: {med([r.rate for r in results]):.0f} updates/s "
+        f"(steady {med([r.steady for r in results]):.0f}/s), "
         f"p50 {med([r.percentile(0.5) for r in results]):.1f} ms, "
         f"p95 {med([r.percentile(0.95) for r in results]):.1f} ms, "
         f"p99 {med([r.percentile(0.99) for r in results]):.1f} ms, "
@@ -445,6 +479,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=None, help="give the bot Redis (FSM, dedupe), as when scaled out")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a step may wait for its reply")
     parser.add_argument("--ramp", type=float, default=0.5, help="seconds over which citizens start (default 0.5)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a citizen pauses before each step (default 0: answer at once, a pure throughput test); "
+        "with --ramp the offered load is about citizens / ramp x 19 updates/s",
+    )
     parser.add_argument("--steps", action="store_true", help="also print latency per form step")
     parser.add_argument("--show-log", action="store_true", help="print the end of the bot's log after each run")
     parser.add_argument(
@@ -467,7 +508,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     results: list[RunResult] = []
     for number in range(1, options.repeat + 1):
-        result = asyncio.run(run_once(options, number))
+        result = run_loop(run_once(options, number))
         report_run(number, result, steps=options.steps)
         results.append(result)
     if len(results) > 1:
