@@ -62,6 +62,7 @@ BOT_SETTINGS = frozenset(
         "WEBHOOK_URL",
         "WEBHOOK_SECRET",
         "WEBHOOK_PATH",
+        "WEBHOOK_MAX_CONNECTIONS",
         "API_HOST",
         "API_PORT",
         "SANDBOX_HOST",

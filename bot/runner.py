@@ -86,7 +86,10 @@ async def _serve_web(settings: Settings, context: AppContext, stop: asyncio.Even
         if settings.bot_mode is BotMode.WEBHOOK:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
             await context.bot.set_webhook(
-                f"{settings.webhook_url}", secret_token=secret, allowed_updates=["message", "callback_query"]
+                f"{settings.webhook_url}",
+                secret_token=secret,
+                allowed_updates=["message", "callback_query"],
+                max_connections=settings.webhook_max_connections,
             )
             logger.info("webhook mode: Telegram posts to the configured WEBHOOK_URL")
             bot_task: asyncio.Task[object] = asyncio.create_task(stop.wait())
