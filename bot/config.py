@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_path: str = "/telegram/webhook"
-    webhook_max_connections: int = Field(default=100, ge=1, le=100)
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
