@@ -360,6 +360,10 @@ async def main_async(args: argparse.Namespace) -> int:
     )
     load_seconds = 0.0
     if args.reuse:
+        print("migrating the kept database to head (newer migrations backfill from its tips) ...", flush=True)
+        started = time.monotonic()
+        await asyncio.to_thread(upgrade, url)
+        print(f"  migrated in {time.monotonic() - started:.0f} s", flush=True)
         context = build_context(settings, api_base="http://127.0.0.1:9")
         existing = await count_tips(context)
         if existing != args.tips:
