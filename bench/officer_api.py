@@ -33,6 +33,7 @@ from admin_api.app import create_app
 from bot.config import load_settings
 from bot.context import AppContext
 from bot.factory import build_context
+from bot.runner import settle_heap
 from storage.areas import area_rows
 from storage.db import create_engine
 from storage.domain import CATEGORIES_BY_GROUP, CategoryGroup, OfficerRole, Outcome, Priority, TipStatus
@@ -281,6 +282,7 @@ async def run_queries(
     now = datetime.now(UTC)
     results: list[tuple[str, float, float, str]] = []
     transport = httpx.ASGITransport(app=create_app(context))
+    settle_heap()  # as `tinbao run` does before it serves
     async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
         province, admin = officers.province_token, officers.admin_token
         probe = await client.get("/api/v1/tips", params={"limit": 1}, headers={"Authorization": f"Bearer {province}"})
