@@ -236,6 +236,7 @@ class TipCount(Base):
     """Tips per local year or month × province × category × status × outcome (kept by database triggers)."""
 
     __tablename__ = "tip_counts"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
 
     # "year" or "month"; period_start is the first local (Vietnam) day of that period.
     grain: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -254,6 +255,7 @@ class TipCommuneCount(Base):
     """Tips per local year or month × commune × restricted category or not (kept by database triggers)."""
 
     __tablename__ = "tip_commune_counts"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
 
     grain: Mapped[str] = mapped_column(String(8), primary_key=True)
     province_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -268,6 +270,7 @@ class TipPeriodCount(Base):
     """Tips per local year or month × province × category (kept by database triggers): the time series."""
 
     __tablename__ = "tip_period_counts"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
 
     grain: Mapped[str] = mapped_column(String(8), primary_key=True)
     province_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -290,11 +290,9 @@ async def _median_counted(
     if ordered:
         # The planner cannot know the offset is half of a big set; without this it sorts all the values.
         await session.execute(text("SET LOCAL enable_sort = off"))
-    try:
-        rows = (await session.execute(stmt)).all()
-    finally:
-        if ordered:
-            await session.execute(text("SET LOCAL enable_sort = on"))
+    rows = (await session.execute(stmt)).all()
+    if ordered:  # (after a failure the rollback undoes the SET LOCAL anyway)
+        await session.execute(text("SET LOCAL enable_sort = on"))
     if not rows:
         return 0, None
     return int(rows[0][0]), _middle([float(v) for _n, v in rows])

@@ -29,10 +29,12 @@ _DATE_FIELDS = ("created_from", "created_to")
 
 
 def _month_start(moment: datetime) -> datetime:
+    """Midnight on the first day of the moment's month."""
     return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def _next_month(moment: datetime) -> datetime:
+    """The same day and time one calendar month later (only called with first days)."""
     return (
         moment.replace(year=moment.year + 1, month=1) if moment.month == 12 else moment.replace(month=moment.month + 1)
     )
@@ -73,6 +75,7 @@ class Window:
 
 
 def _bounds(col: ColumnElement[date], low: date | None, high: date | None) -> list[ColumnElement[bool]]:
+    """low <= col < high, for the bounds that are given."""
     clauses: list[ColumnElement[bool]] = []
     if low is not None:
         clauses.append(col >= low)

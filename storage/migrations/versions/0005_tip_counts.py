@@ -55,6 +55,7 @@ ROLLUPS = {
 
 
 def _key(table: str) -> str:
+    """The rollup's key columns."""
     return ', '.join(['grain', 'period_start', *ROLLUPS[table][0]])  # as a set: ON CONFLICT ignores the order
 
 
@@ -84,6 +85,7 @@ def _pg_upserts(source: str) -> str:
 
 
 def _pg_rows(table: str, sign: int) -> str:
+    """A transition table's tracked columns with a sign."""
     return f"SELECT {', '.join(TRACKED)}, {sign} AS sign FROM {table}"
 
 
@@ -161,7 +163,8 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=32), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
     sa.Column('responded', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('grain', 'province_code', 'period_start', 'category', 'category_group', 'status', 'outcome', name=op.f('pk_tip_counts'))
+    sa.PrimaryKeyConstraint('grain', 'province_code', 'period_start', 'category', 'category_group', 'status', 'outcome', name=op.f('pk_tip_counts')),
+    sqlite_with_rowid=False,
     )
     op.create_table('tip_commune_counts',
     sa.Column('grain', sa.String(length=8), nullable=False),
@@ -170,7 +173,8 @@ def upgrade() -> None:
     sa.Column('ward_code', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('restricted', sa.Boolean(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('grain', 'province_code', 'period_start', 'ward_code', 'restricted', name=op.f('pk_tip_commune_counts'))
+    sa.PrimaryKeyConstraint('grain', 'province_code', 'period_start', 'ward_code', 'restricted', name=op.f('pk_tip_commune_counts')),
+    sqlite_with_rowid=False,
     )
     op.create_table('tip_period_counts',
     sa.Column('grain', sa.String(length=8), nullable=False),
@@ -179,7 +183,8 @@ def upgrade() -> None:
     sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('category_group', sa.String(length=32), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('grain', 'province_code', 'period_start', 'category', 'category_group', name=op.f('pk_tip_period_counts'))
+    sa.PrimaryKeyConstraint('grain', 'province_code', 'period_start', 'category', 'category_group', name=op.f('pk_tip_period_counts')),
+    sqlite_with_rowid=False,
     )
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
