@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -311,6 +311,12 @@ async def list_tips(
 ) -> TipPage:
     """One page of tips inside the scope, plus the total matching the filter."""
     clauses = filter_clauses(tip_filter, scope, now=now, ack_within=ack_within)
+    searching = bool(tip_filter.text and tip_filter.text.strip())
+    custom_plans = searching and session.get_bind().dialect.name == "postgresql"
+    if custom_plans:
+        # How common the searched text is decides between the trigram index and a scan; a generic plan (what
+        # PostgreSQL reuses after five runs of a prepared statement) cannot know it: 20 ms → 31 ms per count.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     keys = _sort_keys(sort)
     order = [expr.desc() if desc else expr.asc() for expr, desc in keys]
     # Pick the page's ids on the tips table alone, then join names and counts for those rows only:
@@ -321,8 +327,10 @@ async def list_tips(
     page = page_ids.order_by(*order).limit(limit + 1).subquery("page")
     stmt = _row_select(now, ack_within).join(page, page.c.id == Tip.id).order_by(*order)
     rows = [_to_row(r) for r in (await session.execute(stmt)).all()]
-    cap = TEXT_TOTAL_CAP if tip_filter.text and tip_filter.text.strip() else TOTAL_CAP
+    cap = TEXT_TOTAL_CAP if searching else TOTAL_CAP
     total = await _capped_count(session, clauses, cap)
+    if custom_plans:
+        await session.execute(text("SET LOCAL plan_cache_mode = auto"))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(sort, _key_values(sort, rows[-1])) if more and rows else None
