@@ -169,6 +169,21 @@ class Tip(Base):
             "first_response_at",
         ),
         Index(
+            "ix_tips_first_response",
+            func.date_part("epoch", column("first_response_at") - column("created_at")).label("response_seconds"),
+            postgresql_include=[
+                "created_at",
+                "first_response_at",
+                "province_code",
+                "ward_code",
+                "category",
+                "category_group",
+                "status",
+                "outcome",
+            ],
+            postgresql_where=text("first_response_at IS NOT NULL"),
+        ).ddl_if(dialect="postgresql"),
+        Index(
             "ix_tips_description_trgm",
             func.lower(column("description")).label("description_lower"),
             postgresql_using="gin",
@@ -215,6 +230,54 @@ class Tip(Base):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="tip", lazy="raise", order_by="Attachment.id", cascade="all, delete-orphan"
     )
+
+
+class TipCount(Base):
+    """Tips per local year or month × province × category × status × outcome (kept by database triggers)."""
+
+    __tablename__ = "tip_counts"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
+
+    # "year" or "month"; period_start is the first local (Vietnam) day of that period.
+    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
+    province_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    category_group: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # "" for tips without an outcome: NULL would make every such row distinct to ON CONFLICT.
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    responded: Mapped[int] = mapped_column(Integer)
+
+
+class TipCommuneCount(Base):
+    """Tips per local year or month × commune × restricted category or not (kept by database triggers)."""
+
+    __tablename__ = "tip_commune_counts"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
+
+    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
+    province_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    # 0 for tips without a commune (no commune has code 0).
+    ward_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    restricted: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class TipPeriodCount(Base):
+    """Tips per local year or month × province × category (kept by database triggers): the time series."""
+
+    __tablename__ = "tip_period_counts"
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
+
+    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
+    province_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    category_group: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class TipMessage(Base):

@@ -42,12 +42,18 @@ class Scope:
             parts.append(ward_col.in_(sorted(self.ward_codes)))
         return or_(*parts) if parts else false()
 
+    def category_clause(self, category_col: ColumnElement[str]) -> ColumnElement[bool]:
+        """SQL condition: the row's category is one this officer may see."""
+        if self.can_view_restricted:
+            return true()
+        return category_col.not_in(sorted(RESTRICTED_CATEGORIES))
+
     def tip_clause(self) -> ColumnElement[bool]:
         """SQL condition for tips this officer may see (area and restricted categories)."""
         area = self.area_clause(Tip.province_code, Tip.ward_code)  # type: ignore[arg-type]
         if self.can_view_restricted:
             return area
-        return and_(area, Tip.category.not_in(sorted(RESTRICTED_CATEGORIES)))
+        return and_(area, self.category_clause(Tip.category))  # type: ignore[arg-type]
 
     def covers_area(self, province_code: int, ward_code: int | None) -> bool:
         """Python check of the same area rule."""

@@ -114,7 +114,7 @@ def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapp
 async def bulk_load_tips(
     session: AsyncSession, rows: Iterable[Mapping[str, Any]], *, batch_rows: int = BATCH_ROWS
 ) -> int:
-    """Insert many tips fast (COPY on PostgreSQL, raw executemany on SQLite); returns how many.
+    """Insert many tips fast (COPY on PostgreSQL, multi-row INSERTs on SQLite); returns how many.
 
     Rows need `category` and `province_code`; `created_at` defaults to now, the group is derived.
     """
@@ -127,11 +127,22 @@ async def bulk_load_tips(
     for batch in _batches(rows, batch_rows):
         records = _records(batch, seed=seed, first=count, now=now, sqlite=sqlite)
         if sqlite:
-            await driver.executemany(_SQLITE_INSERT, records)
+            # Multi-row INSERTs, not executemany: with the count triggers (migration 0005) every statement opens a
+            # statement journal, and one statement per row made a 208,229-tip load 4x slower.
+            for first in range(0, len(records), SQLITE_ROWS_PER_INSERT):
+                chunk = records[first : first + SQLITE_ROWS_PER_INSERT]
+                await driver.execute(_sqlite_insert(len(chunk)), [value for record in chunk for value in record])
         else:
             await driver.copy_records_to_table(Tip.__tablename__, records=records, columns=COLUMNS)
         count += len(records)
     return count
 
 
-_SQLITE_INSERT = f"INSERT INTO tips ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"  # noqa: S608
+# 19 columns × 1,000 rows stays under SQLite's 32,766 parameters per statement.
+SQLITE_ROWS_PER_INSERT = 1000
+_SQLITE_ROW = f"({', '.join('?' for _ in COLUMNS)})"
+
+
+def _sqlite_insert(rows: int) -> str:
+    """An INSERT of `rows` tips in one statement."""
+    return f"INSERT INTO tips ({', '.join(COLUMNS)}) VALUES {', '.join([_SQLITE_ROW] * rows)}"  # noqa: S608

@@ -100,8 +100,8 @@ class TipList(OutputModel):
     """A page of tips; pass `next_cursor` as `cursor` for the next page (null on the last)."""
 
     items: list[TipItem]
-    total: int = Field(description="tips matching the filter, counted up to 10,000")
-    total_capped: bool = Field(description="true when more than `total` tips match (show it as 10,000+)")
+    total: int = Field(description="tips matching the filter, counted up to 10,000 (1,000 with a text search `q`)")
+    total_capped: bool = Field(description="true when more than `total` tips match (show it as 10,000+ or 1,000+)")
     next_cursor: str | None
 
 

@@ -161,6 +161,10 @@ async def test_total_is_capped(
     monkeypatch.setattr(tip_queries, "TOTAL_CAP", 2)
     capped = await get_json(api, URL, officer.headers)
     assert capped["total"] == 2 and capped["total_capped"] is True and len(capped["items"]) == 3
+    # A text search counts to its own, lower cap.
+    monkeypatch.setattr(tip_queries, "TEXT_TOTAL_CAP", 1)
+    searched = await get_json(api, URL, officer.headers, q="ma túy")
+    assert searched["total"] == 1 and searched["total_capped"] is True and len(searched["items"]) == 3
 
 
 async def test_altered_cursor_is_422_not_500(api: httpx.AsyncClient, app_context: AppContext) -> None:
