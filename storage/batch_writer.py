@@ -16,6 +16,7 @@ from storage.fsm import fsm_batch_statements, save_fsm_many
 from storage.updates import record_updates, record_updates_statement
 
 FsmRecords = Mapping[str, tuple[str | None, bytes | None]]
+CLOSE_TIMEOUT_SECONDS = 10.0  # a batch being written finishes first
 
 
 class BatchWriter(Protocol):
@@ -72,8 +73,12 @@ class SQLiteThreadWriter:
                 conn.execute(stmt)
 
     def close(self) -> None:
-        """Close the connection, in the thread that owns it."""
-        self._thread.submit(self._engine.dispose)
+        """Close the connection, in the thread that owns it, before returning.
+
+        Waiting matters: the last connection to close removes SQLite's -wal/-shm files, and whoever disposed
+        the engine may look at the files next (a backup, the privacy test's scan).
+        """
+        self._thread.submit(self._engine.dispose).result(timeout=CLOSE_TIMEOUT_SECONDS)
 
 
 def batch_writer(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> BatchWriter:
