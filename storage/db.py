@@ -15,8 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.util import await_only
 
-from storage.turn_lock import TurnLock
-
 _GATE_KEY = "tinbao_write_gate"
 GATE_TIMEOUT_SECONDS = 30.0
 
@@ -61,12 +59,12 @@ class SQLiteWriteGate:
     """
 
     def __init__(self) -> None:
-        self._lock = TurnLock()
+        self._lock = asyncio.Lock()
 
     @asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
-        """Hold the gate for a group commit (served before ordinary writers, in turns)."""
-        await asyncio.wait_for(self._lock.acquire(urgent=True), GATE_TIMEOUT_SECONDS)
+        """Hold the gate for writes made outside the engine's sessions (the group-commit thread)."""
+        await asyncio.wait_for(self._lock.acquire(), GATE_TIMEOUT_SECONDS)
         try:
             yield
         finally:
