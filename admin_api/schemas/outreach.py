@@ -77,31 +77,6 @@ class CampaignCreate(InputModel):
         return _fields(self)
 
 
-class CampaignUpdate(InputModel):
-    """Changes to a campaign not yet sending; omitted fields stay, null clears an optional field."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Tháng hành động phòng, chống ma túy"}]})
-
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    body_html: str | None = Field(default=None, max_length=BODY_MAX_SOURCE)
-    topic: Topic | None = None
-    urgent: bool | None = None
-    target_nationwide: bool | None = None
-    target_province_codes: list[AreaCode] | None = Field(default=None, max_length=34)
-    target_ward_codes: list[AreaCode] | None = Field(default=None, max_length=3321)
-    schedule_kind: ScheduleKind | None = None
-    send_at: BoundedDatetime | None = None
-    yearly_month: Month | None = None
-    yearly_day: Day | None = None
-    yearly_end_month: Month | None = None
-    yearly_end_day: Day | None = None
-    send_hour: Hour | None = None
-
-    def fields(self) -> CampaignFields:
-        """Storage's view of the body."""
-        return _fields(self)
-
-
 class CampaignSchedule(InputModel):
     """Switch a campaign on, optionally setting its schedule in the same step (omitted: as stored)."""
 
@@ -116,6 +91,20 @@ class CampaignSchedule(InputModel):
     def fields(self) -> CampaignFields:
         """Storage's view of the body."""
         return _fields(self)
+
+
+class CampaignUpdate(CampaignSchedule):
+    """Changes to a campaign not yet sending; omitted fields stay, null clears an optional field."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Tháng hành động phòng, chống ma túy"}]})
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    body_html: str | None = Field(default=None, max_length=BODY_MAX_SOURCE)
+    topic: Topic | None = None
+    urgent: bool | None = None
+    target_nationwide: bool | None = None
+    target_province_codes: list[AreaCode] | None = Field(default=None, max_length=34)
+    target_ward_codes: list[AreaCode] | None = Field(default=None, max_length=3321)
 
 
 class CampaignRead(OutputModel):
