@@ -414,6 +414,19 @@ def host_pressure() -> str:
     return f"host load {load}, CPU pressure {avg10}%"
 
 
+def machine_yardstick() -> float:
+    """Milliseconds for a fixed pure-Python workload: the same VM ran ~1.8x slower at some hours, so runs
+    from different times are compared by this number, not assumed equal."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += len(str(i)) * (i % 7)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def process_cpu() -> float:
     """CPU seconds used by this process so far."""
     times = os.times()
@@ -434,13 +447,14 @@ async def wait_for_webhook(control: SandboxClient) -> None:
 def report_run(number: int, result: RunResult, *, steps: bool) -> None:
     """Print one run."""
     cpu = ", ".join(f"{name} {share * 100:.0f}%" for name, share in result.cpu.items())
+    per_update = result.cpu["bot"] * result.wall / max(result.updates, 1) * 1000
     print(
         f"run {number}: {result.citizens} citizens, {result.updates} updates in {result.wall:.2f}s = "
         f"{result.rate:.0f} updates/s (steady {result.steady:.0f}/s); latency p50 {result.percentile(0.5):.1f} ms, "
         f"p95 {result.percentile(0.95):.1f} ms, p99 {result.percentile(0.99):.1f} ms; "
         f"errors {len(result.errors)}; tips {result.tips}/{result.citizens}; "
         f"webhook delivered {result.webhook['delivered']} (failures {result.webhook['failures']}); "
-        f"CPU of one core: {cpu}; {result.pressure}",
+        f"CPU of one core: {cpu} (bot {per_update:.2f} ms per update); {result.pressure}",
         flush=True,
     )
     for error in result.errors[:5]:
@@ -504,7 +518,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"TinBáo intake benchmark: {options.citizens} citizens x {len(STEPS)} steps, webhook mode, "
         f"{'given database' if options.database_url else 'SQLite'}{' + Redis' if options.redis_url else ''}; "
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs",
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs; "
+        f"yardstick {machine_yardstick():.0f} ms (a fixed pure-Python loop, best of 5: lower is a faster machine)",
         flush=True,
     )
     results: list[RunResult] = []
