@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from sqlalchemy import text
+from starlette.types import Receive, Scope, Send
 
 from admin_api.errors import install_error_handlers
 from admin_api.routes import (
@@ -20,13 +23,29 @@ from admin_api.routes import (
     subscribers,
     tips,
 )
-from admin_api.routes.telegram import webhook_router
+from admin_api.routes.telegram import TelegramWebhook
 from bot.context import AppContext
 
 
+class TinBaoApp(FastAPI):
+    """FastAPI, with the Telegram webhook answered in front of it (every citizen step is one such request)."""
+
+    def __init__(self, webhook: TelegramWebhook, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.webhook = webhook
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The webhook path goes straight to its handler; everything else to FastAPI."""
+        if self.webhook.handles(scope):
+            await self.webhook(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(context: AppContext) -> FastAPI:
-    """One ASGI app serving /healthz and the webhook route."""
-    app = FastAPI(
+    """One ASGI app serving /healthz, the webhook and the officer API."""
+    app = TinBaoApp(
+        TelegramWebhook(context),
         title="TinBáo officer API",
         version="0.1.0",
         description="Triage citizens' tips inside your jurisdiction. No response ever carries a Telegram identity.",
@@ -35,7 +54,6 @@ def create_app(context: AppContext) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app)
-    app.include_router(webhook_router(context))
     app.include_router(auth.router)
     app.include_router(officers.router)
     # Fixed paths (/tips/export.csv) before /tips/{tip_id}, which would otherwise capture them.

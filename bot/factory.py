@@ -21,6 +21,7 @@ from bot.inline_filters import inline_sync_filters
 from bot.middlewares import FloodGuard, ReporterMiddleware, UnitCommitMiddleware, UpdateUnitMiddleware
 from bot.recent import RecentCache
 from bot.retry import RetryMiddleware
+from bot.telegram_objects import bind_bot_cheaply
 from bot.telegram_session import TelegramSession
 from bot.unit import GroupCommitter
 from bot.webhook_reply import WebhookReplyMiddleware
@@ -34,6 +35,7 @@ from storage.privacy import PrivacyKeys
 def create_bot(settings: Settings, api_base: str | None = None) -> Bot:
     """A Bot talking to Telegram, or to any Bot API server such as our sandbox."""
     base = api_base or settings.telegram_api_base or DEFAULT_TELEGRAM_API
+    bind_bot_cheaply()
     session = TelegramSession(api=TelegramAPIServer.from_base(base), timeout=30)
     session.middleware(RetryMiddleware())
     session.middleware(WebhookReplyMiddleware())

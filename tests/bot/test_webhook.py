@@ -60,6 +60,18 @@ async def test_malformed_body_is_refused(webhook_bot: WebhookBot) -> None:
         not_update = await http.post(webhook_bot.url, json={"hello": "world"}, headers=headers)
     assert not_json.status_code == 400
     assert not_update.status_code == 400
+    assert not_json.json() == {"detail": "not an update"}
+    assert await _processed(webhook_bot) == 0
+
+
+async def test_oversized_body_and_other_methods_are_refused(webhook_bot: WebhookBot) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    async with httpx.AsyncClient() as http:
+        huge = await http.post(webhook_bot.url, content=b"x" * 1_100_000, headers=headers)
+        fetched = await http.get(webhook_bot.url, headers=headers)
+    assert huge.status_code == 413
+    assert fetched.status_code == 405
+    assert fetched.headers["allow"] == "POST"
     assert await _processed(webhook_bot) == 0
 
 
