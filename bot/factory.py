@@ -21,6 +21,7 @@ from bot.inline_filters import inline_sync_filters
 from bot.middlewares import FloodGuard, ReporterMiddleware, UnitCommitMiddleware, UpdateUnitMiddleware
 from bot.recent import RecentCache
 from bot.retry import RetryMiddleware
+from bot.state_routing import add_state_gates
 from bot.telegram_objects import bind_bot_cheaply
 from bot.telegram_session import TelegramSession
 from bot.unit import GroupCommitter
@@ -83,6 +84,7 @@ def create_dispatcher(
         )
     )
     dispatcher.include_routers(*routers())
+    add_state_gates(dispatcher)
     inline_sync_filters(dispatcher)
     return dispatcher
 
