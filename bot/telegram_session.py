@@ -8,6 +8,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods.base import Response, TelegramMethod, TelegramType
 from aiohttp import ClientError, ClientTimeout
+from yarl import URL
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -25,15 +26,38 @@ class TelegramSession(AiohttpSession):
 
     _response_types: ClassVar[dict[Any, Any]] = {}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._urls: dict[tuple[str, str], URL] = {}
+
+    def url(self, bot: Bot, method: TelegramMethod[TelegramType]) -> URL:
+        """The method's URL, parsed once (aiohttp parses a string URL on every request)."""
+        key = (bot.token, method.__api_method__)
+        found = self._urls.get(key)
+        if found is None:
+            found = self._urls[key] = URL(self.api.api_url(token=bot.token, method=method.__api_method__))
+        return found
+
     def json_body(self, bot: Bot, method: TelegramMethod[TelegramType]) -> dict[str, Any] | None:
         """The call's parameters as one JSON object, or None when it uploads a file (multipart then)."""
         files: dict[str, Any] = {}
-        body: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
-            prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-            if prepared is not None:
-                body[key] = prepared
+        body = self._plain(method.model_dump(warnings=False, exclude_none=True), bot, files)
         return None if files else body
+
+    def _plain(self, value: Any, bot: Bot, files: dict[str, Any]) -> Any:
+        """aiogram's `prepare_value` without JSON strings inside, with a fast path for JSON's own types.
+
+        A keyboard is dozens of nested dicts of strings; aiogram's walk runs ten type checks on each value.
+        Anything else (defaults such as parse_mode, files, dates, enums) still goes through aiogram's walk.
+        """
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or kind is float:
+            return value
+        if kind is dict:
+            return {k: p for k, v in value.items() if v is not None and (p := self._plain(v, bot, files)) is not None}
+        if kind is list:
+            return [p for v in value if v is not None and (p := self._plain(v, bot, files)) is not None]
+        return self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
@@ -55,10 +79,9 @@ class TelegramSession(AiohttpSession):
         if body is None:
             return await super().make_request(bot, method, timeout)
         session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
         try:
             async with session.post(
-                url,
+                self.url(bot, method),
                 data=self.json_dumps(body),
                 headers=JSON_HEADERS,
                 timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
