@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.util import await_only
 
+from storage.sqlite_driver import one_trip_dbapi
+
 _GATE_KEY = "tinbao_write_gate"
 GATE_TIMEOUT_SECONDS = 30.0
 
@@ -43,7 +45,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # Readers run concurrently (WAL); writers queue on the write gate, each holding its connection.
         # Connections are kept (a thread each): an overflow connection is opened and closed per checkout,
         # which under 50 concurrent updates cost a thread start, an open and the pragmas every time.
-        engine = create_async_engine(url, echo=echo, pool_size=50, max_overflow=10)
+        # Each statement makes one trip to the connection's thread instead of four (storage/sqlite_driver.py).
+        driver = {"module": one_trip_dbapi()} if make_url(url).get_driver_name() == "aiosqlite" else {}
+        engine = create_async_engine(url, echo=echo, pool_size=50, max_overflow=10, **driver)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)

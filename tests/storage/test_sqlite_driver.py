@@ -1,0 +1,46 @@
+"""The one-trip aiosqlite cursor: same results and errors as SQLAlchemy's own, one thread trip per statement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import create_engine
+
+
+async def test_statements_return_what_sqlalchemy_returns_in_one_trip_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    trips = 0
+    queue = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
+        nonlocal trips
+        trips += 1
+        return await queue(self, fn, *args, **kwargs)  # type: ignore[arg-type]
+
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+            monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+            inserted = await connection.execute(text("INSERT INTO t (name) VALUES (:n)"), {"n": "a"})
+            assert inserted.lastrowid == 1
+            assert trips == 1
+            many = await connection.execute(text("INSERT INTO t (name) VALUES (:n)"), [{"n": "b"}, {"n": "c"}])
+            assert many.rowcount == 2
+            changed = await connection.execute(text("UPDATE t SET name = name || '!' WHERE id > 1"))
+            assert changed.rowcount == 2
+            rows = (await connection.execute(text("SELECT id, name FROM t ORDER BY id"))).all()
+            assert [tuple(r) for r in rows] == [(1, "a"), (2, "b!"), (3, "c!")]
+            assert trips == 4
+            empty = await connection.execute(text("SELECT id FROM t WHERE id > 10"))
+            assert empty.keys() == ["id"] and empty.all() == []
+            with pytest.raises(IntegrityError):
+                await connection.execute(text("INSERT INTO t (name) VALUES ('a')"))
+    finally:
+        await engine.dispose()
