@@ -22,7 +22,7 @@ async def test_statements_return_what_sqlalchemy_returns_in_one_trip_each(
     async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
         nonlocal trips
         trips += 1
-        return await queue(self, fn, *args, **kwargs)  # type: ignore[arg-type]
+        return await queue(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     try:
         async with engine.begin() as connection:
