@@ -61,29 +61,19 @@ def _handler_domain(filters: list[Any] | None) -> Domain | None:
     return None
 
 
-def _router_domain(router: Router, event: str, installed: list[tuple[Router, Domain]]) -> Domain | None:
-    """States in which some handler of the router's subtree may take the event; None: unbounded."""
+def _router_domain(router: Router, event: str) -> Domain | None:
+    """States in which some handler of the router's subtree may take the event (None: unbounded); gates the
+    router, and every sub-router below it, on those states."""
     observer = router.observers[event]
-    states: set[str | None] = set()
-    bounded = True
-    for handler in observer.handlers:
-        found = _handler_domain(handler.filters)
-        if found is None:
-            bounded = False
-        else:
-            states |= found
-    for child in router.sub_routers:
-        found = _router_domain(child, event, installed)
-        if found is None:
-            bounded = False
-        else:
-            states |= found
-    if not bounded:
+    found = [_handler_domain(handler.filters) for handler in observer.handlers]
+    found += [_router_domain(child, event) for child in router.sub_routers]  # every child gets its own gate
+    bounded = [domain for domain in found if domain is not None]
+    if len(bounded) < len(found):
         return None
-    domain = frozenset(states)
+    domain: Domain = frozenset().union(*bounded)
     own = _handler_domain(observer._handler.filters)  # a router-level state filter already narrows it
     if own is None or not domain >= own:
-        installed.append((router, domain))
+        observer.filter(InStates(domain))
     return domain
 
 
@@ -93,24 +83,19 @@ def add_state_gates(root: Router) -> int:
     aiogram offers an update to routers in order and checks each handler's filters, copying the update's context
     for each check; a citizen in the tip form paid for dozens of checks in the outreach routers first. A root
     filter that fails ends the router's whole subtree at once. It is derived from the handlers' own state
-    filters, so it never hides an update that some handler would take. Returns how many gates were added.
+    filters, so it never hides an update that some handler would take. Returns how many gates there are.
     """
     for router in root.chain_tail:  # module-level routers outlive a dispatcher: drop gates from an earlier one
         for event in EVENTS:
             handler = router.observers[event]._handler
             if handler.filters:
                 handler.filters = [f for f in handler.filters if not isinstance(f.callback, InStates)]
-    installed: list[tuple[Router, Domain]] = []
     for event in EVENTS:
         for child in root.sub_routers:
-            _router_domain(child, event, installed)
-        for router, domain in installed:
-            router.observers[event].filter(InStates(domain))
-        installed.clear()
+            _router_domain(child, event)
     return sum(
-        1
+        isinstance(event_filter.callback, InStates)
         for router in root.chain_tail
         for event in EVENTS
         for event_filter in router.observers[event]._handler.filters or []
-        if isinstance(event_filter.callback, InStates)
     )
