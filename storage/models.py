@@ -232,16 +232,23 @@ class Tip(Base):
     )
 
 
-class TipCount(Base):
+class _PeriodCountKey:
+    """The key every count table starts with; the rest of the key follows it (kept by database triggers)."""
+
+    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
+
+    # "year" or "month"; period_start is the first local (Vietnam) day of that period. sort_order keeps these
+    # first in the primary key, as the migration created it.
+    grain: Mapped[str] = mapped_column(String(8), primary_key=True, sort_order=-1)
+    province_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, sort_order=-1)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-1)
+
+
+class TipCount(_PeriodCountKey, Base):
     """Tips per local year or month × province × category × status × outcome (kept by database triggers)."""
 
     __tablename__ = "tip_counts"
-    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
 
-    # "year" or "month"; period_start is the first local (Vietnam) day of that period.
-    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
-    province_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     category_group: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -251,30 +258,22 @@ class TipCount(Base):
     responded: Mapped[int] = mapped_column(Integer)
 
 
-class TipCommuneCount(Base):
+class TipCommuneCount(_PeriodCountKey, Base):
     """Tips per local year or month × commune × restricted category or not (kept by database triggers)."""
 
     __tablename__ = "tip_commune_counts"
-    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
 
-    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
-    province_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
     # 0 for tips without a commune (no commune has code 0).
     ward_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     restricted: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
 
-class TipPeriodCount(Base):
+class TipPeriodCount(_PeriodCountKey, Base):
     """Tips per local year or month × province × category (kept by database triggers): the time series."""
 
     __tablename__ = "tip_period_counts"
-    __table_args__ = {"sqlite_with_rowid": False}  # SQLite: the key is the table, one B-tree per upsert
 
-    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
-    province_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     category_group: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
