@@ -5,21 +5,16 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from aiogram.types import Update
 from pydantic import ValidationError
+from starlette.types import Receive, Scope, Send
 
 from bot.context import AppContext
 from bot.webhook_reply import WebhookReply, current_reply
 
 logger = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 SECRET_HEADER = b"x-telegram-bot-api-secret-token"
 # Telegram's updates are a few kilobytes (files come as ids); anything far larger is not from Telegram.
