@@ -162,6 +162,7 @@ class RunResult:
     tips: int
     cpu: dict[str, float]
     webhook: dict[str, Any]
+    calls: dict[str, int] = field(default_factory=dict)  # Bot API calls the bot made during the run, by method
     pressure: str = ""
     bot_log: str = ""
     steady: float = math.nan  # updates/s in the middle half of the run (no ramp-up or tail)
@@ -383,6 +384,10 @@ async def run_once(options: argparse.Namespace, number: int) -> RunResult:
                 "delivered": stats_after.get("webhook_delivered", 0) - stats_before.get("webhook_delivered", 0),
                 "failures": stats_after.get("webhook_failures", 0) - stats_before.get("webhook_failures", 0),
             }
+            calls = {
+                method: count - stats_before.get("calls", {}).get(method, 0)
+                for method, count in stats_after.get("calls", {}).items()
+            }
         finally:
             if bot is not None:
                 await stop_process(bot)
@@ -397,6 +402,7 @@ async def run_once(options: argparse.Namespace, number: int) -> RunResult:
             tips=tips,
             cpu={name: (cpu_after[name] - cpu_before[name]) / wall for name in cpu_before},
             webhook=webhook,
+            calls={method: count for method, count in calls.items() if count},
             pressure=pressure,
             steady=steady_rate(walks),
             bot_log=tail(bot_log, 40) if problems or webhook["failures"] or options.show_log else "",
@@ -457,6 +463,9 @@ def report_run(number: int, result: RunResult, *, steps: bool) -> None:
         f"CPU of one core: {cpu} (bot {per_update:.2f} ms per update); {result.pressure}",
         flush=True,
     )
+    per_method = sorted(result.calls.items(), key=lambda item: -item[1])
+    made = ", ".join(f"{method} {count / max(result.updates, 1):.2f}" for method, count in per_method)
+    print(f"  Bot API calls per update: {made or 'none'}")
     for error in result.errors[:5]:
         print(f"  error: {error}")
     if result.bot_log:
