@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from storage.db import sqlite_pragmas, write_gate
-from storage.fsm import fsm_batch_statements, save_fsm_many
-from storage.updates import record_updates, record_updates_statement
+from storage.fsm import fsm_batch_writes, save_fsm_many
+from storage.updates import record_updates, record_updates_write
 
 FsmRecords = Mapping[str, tuple[str | None, bytes | None]]
 CLOSE_TIMEOUT_SECONDS = 10.0  # a batch being written finishes first
@@ -66,11 +66,11 @@ class SQLiteThreadWriter:
             await asyncio.get_running_loop().run_in_executor(self._thread, self._write, records, update_ids)
 
     def _write(self, records: FsmRecords, update_ids: Sequence[int]) -> None:
-        statements = fsm_batch_statements(records, "sqlite")
-        recorded = record_updates_statement(update_ids, "sqlite")
+        writes = fsm_batch_writes(records, "sqlite")
+        recorded = record_updates_write(update_ids, "sqlite")
         with self._engine.begin() as conn:
-            for stmt in [*statements, *([recorded] if recorded is not None else [])]:
-                conn.execute(stmt)
+            for stmt, params in [*writes, *([recorded] if recorded is not None else [])]:
+                conn.execute(stmt, params)
 
     def close(self) -> None:
         """Close the connection, in the thread that owns it, before returning.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Executable, delete, select
+from sqlalchemy import Executable, Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_insert, insert_for
@@ -39,12 +41,33 @@ async def prune_fsm(session: AsyncSession, *, before: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def fsm_batch_statements(records: Mapping[str, tuple[str | None, bytes | None]], dialect: str) -> list[Executable]:
-    """Statements that upsert many keys (empty records are deleted), for group commits."""
-    statements: list[Executable] = []
-    empty = [key for key, (state, data) in records.items() if state is None and data is None]
+FSM_TABLE = cast(Table, FsmRecord.__table__)  # Core statements: executemany without the ORM's bulk machinery
+Write = tuple[Executable, list[dict[str, Any]]]  # one statement, run once per parameter set (executemany)
+
+
+@cache
+def _batch_upsert(dialect: str) -> Executable:
+    """Upsert one record; built once per dialect so its compiled form is cached, whatever the batch size."""
+    stmt = dialect_insert(dialect, FSM_TABLE)
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=[FSM_TABLE.c.key_hash],
+        set_={"state": stmt.excluded.state, "data_enc": stmt.excluded.data_enc, "updated_at": stmt.excluded.updated_at},
+    )
+
+
+_BATCH_DELETE = delete(FSM_TABLE).where(FSM_TABLE.c.key_hash == bindparam("gone"))
+
+
+def fsm_batch_writes(records: Mapping[str, tuple[str | None, bytes | None]], dialect: str) -> list[Write]:
+    """The writes that upsert many keys (empty records are deleted), for group commits.
+
+    One statement with many parameter sets, not one statement with many VALUES rows: the latter is a new
+    statement for every batch size, compiled afresh each time while the batch holds the write lock.
+    """
+    writes: list[Write] = []
+    empty = [{"gone": key} for key, (state, data) in records.items() if state is None and data is None]
     if empty:
-        statements.append(delete(FsmRecord).where(FsmRecord.key_hash.in_(empty)))
+        writes.append((_BATCH_DELETE, empty))
     now = utcnow()
     rows = [
         {"key_hash": key, "state": state, "data_enc": data, "updated_at": now}
@@ -52,20 +75,11 @@ def fsm_batch_statements(records: Mapping[str, tuple[str | None, bytes | None]],
         if not (state is None and data is None)
     ]
     if rows:
-        stmt = dialect_insert(dialect, FsmRecord).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[FsmRecord.key_hash],
-            set_={
-                "state": stmt.excluded.state,
-                "data_enc": stmt.excluded.data_enc,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
-        statements.append(stmt)
-    return statements
+        writes.append((_batch_upsert(dialect), rows))
+    return writes
 
 
 async def save_fsm_many(session: AsyncSession, *, records: dict[str, tuple[str | None, bytes | None]]) -> None:
-    """Upsert many keys in one statement (empty records are deleted), for group commits."""
-    for stmt in fsm_batch_statements(records, session.get_bind().dialect.name):
-        await session.execute(stmt)
+    """Upsert many keys (empty records are deleted), for group commits."""
+    for stmt, params in fsm_batch_writes(records, session.get_bind().dialect.name):
+        await session.execute(stmt, params)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import Executable, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,16 +38,21 @@ async def prune_updates(session: AsyncSession, *, before: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def record_updates_statement(update_ids: Sequence[int], dialect: str) -> Executable | None:
-    """One statement recording many update ids (already recorded ones are left alone), or None."""
+@cache
+def _record_update(dialect: str) -> Executable:
+    """Record one update id unless it is already recorded; built once per dialect (cached compiled form)."""
+    return dialect_insert(dialect, ProcessedUpdate.__table__).on_conflict_do_nothing()  # type: ignore[no-any-return]
+
+
+def record_updates_write(update_ids: Sequence[int], dialect: str) -> tuple[Executable, list[dict[str, Any]]] | None:
+    """One statement and its parameter sets recording many update ids (executemany), or None."""
     if not update_ids:
         return None
-    rows = [{"update_id": update_id} for update_id in update_ids]
-    return dialect_insert(dialect, ProcessedUpdate).values(rows).on_conflict_do_nothing()  # type: ignore[no-any-return]
+    return _record_update(dialect), [{"update_id": update_id} for update_id in update_ids]
 
 
 async def record_updates(session: AsyncSession, *, update_ids: list[int]) -> None:
-    """Record many update ids in one statement (already recorded ones are left alone)."""
-    stmt = record_updates_statement(update_ids, session.get_bind().dialect.name)
-    if stmt is not None:
-        await session.execute(stmt)
+    """Record many update ids in one executemany (already recorded ones are left alone)."""
+    write = record_updates_write(update_ids, session.get_bind().dialect.name)
+    if write is not None:
+        await session.execute(*write)
