@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import httpx
 from sqlalchemy import text
 
 from bench.lean_client import LeanControl
+from bot.lean_http import HTTPConnectionError
 from sandbox.client import SandboxClient, SandboxError, SandboxUser
 from sandbox.eventloop import run as run_loop
 from storage.db import create_engine
@@ -336,7 +336,7 @@ async def run_citizens(base_url: str, token: str, first_id: int, count: int, opt
         user = SandboxUser(id=first_id + index, first_name="Công dân", language_code="vi")
         try:
             return await walk(client, user, options.timeout, options.think)
-        except (aiohttp.ClientError, SandboxError, KeyError, ValueError) as exc:
+        except (HTTPConnectionError, TimeoutError, SandboxError, KeyError, ValueError) as exc:
             return Walk(error=f"{type(exc).__name__}: {exc}")
 
     try:

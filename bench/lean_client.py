@@ -1,15 +1,17 @@
-"""The few control-API calls the intake benchmark makes, over aiohttp: cheap enough to be a load generator.
+"""The few control-API calls the intake benchmark makes, over the bot's lean HTTP client: a cheap load generator.
 
 `sandbox.client.SandboxClient` (httpx) is the tests' client; at hundreds of requests per second its own CPU
-cost took a third of a core on a 2-core machine that also runs the bot and the emulator.
+cost took a third of a core on a 2-core machine that also runs the bot and the emulator (aiohttp: a fifth).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import urllib.parse
 from typing import Any
 
-import aiohttp
-
+from bot.lean_http import LeanHTTP, Origin
 from sandbox.client import SandboxError, SandboxUser
 
 JSON = dict[str, Any]
@@ -19,20 +21,23 @@ class LeanControl:
     """Act as citizens and read their chats through the sandbox's control API."""
 
     def __init__(self, base_url: str, token: str, timeout: float) -> None:
-        self._base = f"{base_url.rstrip('/')}/control/{token}/"
-        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
-        self._http = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout))
+        self._prefix = f"/control/{token}/"
+        self._timeout = timeout
+        self._http = LeanHTTP(Origin.parse(base_url), limit=0)
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.close()
+        """Close the connections."""
+        self._http.close()
 
     async def _call(self, verb: str, path: str, body: JSON | None = None, params: JSON | None = None) -> Any:
-        async with self._http.request(verb, self._base + path, json=body, params=params) as response:
-            payload = await response.json(content_type=None)
-            if response.status >= 400:
-                raise SandboxError(response.status, str(payload.get("error", payload)))
-            return payload
+        target = self._prefix + path + (f"?{urllib.parse.urlencode(params)}" if params else "")
+        content = json.dumps(body).encode() if body is not None else b""
+        async with asyncio.timeout(self._timeout):
+            status, raw = await self._http.request(verb, target, content)
+        payload = json.loads(raw)
+        if status >= 400:
+            raise SandboxError(status, str(payload.get("error", payload)))
+        return payload
 
     async def send_text(self, user: SandboxUser, text: str) -> JSON:
         """The citizen sends a text."""

@@ -125,16 +125,20 @@ class LeanHTTP:
 
         Callers bound it with `asyncio.timeout`: a request cancelled midway closes its connection.
         """
-        head = b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n" % (
-            path.encode(),
-            self._host_header,
-            content_type.encode(),
-            len(body),
-        )
+        return await self.request("POST", path, body, content_type)
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", content_type: str = "application/json"
+    ) -> tuple[int, bytes]:
+        """Any method with an optional body (the benchmark's load generator also GETs)."""
+        head = b"%s %s HTTP/1.1\r\nHost: %s\r\n" % (method.encode(), path.encode(), self._host_header)
+        if body or method != "GET":
+            head += b"Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type.encode(), len(body))
+        request = head + b"\r\n" + body
         if self._slots is None:
-            return await self._exchange(head + body)
+            return await self._exchange(request)
         async with self._slots:
-            return await self._exchange(head + body)
+            return await self._exchange(request)
 
     async def _exchange(self, request: bytes) -> tuple[int, bytes]:
         conn, reused = self._take_idle(), True

@@ -44,7 +44,8 @@ class Server:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                parts = head.lower().split(b"content-length:")
+                length = int(parts[1].split(b"\r\n")[0]) if len(parts) > 1 else 0
                 request = head + await reader.readexactly(length)
                 self.requests.append(request)
                 response = self.answer(len(self.requests), request)
@@ -91,6 +92,12 @@ async def test_requests_reuse_one_kept_alive_connection(serve: Serve) -> None:
     assert f"Host: 127.0.0.1:{port}".encode() in first
     http.close()
     assert http.open_connections == 0
+
+
+async def test_a_get_carries_no_body_headers(serve: Serve) -> None:
+    server, port = await serve(lambda n, req: ok_response())
+    assert await client(port).request("GET", "/c/chats/1/messages?wait=0.5") == (200, OK_BODY)
+    assert server.requests == [f"GET /c/chats/1/messages?wait=0.5 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()]
 
 
 async def test_connection_close_header_is_honoured(serve: Serve) -> None:
