@@ -18,6 +18,7 @@ from bot.dedupe import DatabaseClaims, RedisClaims, UpdateClaims
 from bot.fsm_memory import ConversationMemory
 from bot.fsm_storage import DatabaseStorage, HashedKeyBuilder, create_redis_storage
 from bot.inline_filters import inline_sync_filters
+from bot.lean_routing import walk_routers_leanly
 from bot.middlewares import FloodGuard, ReporterMiddleware, UnitCommitMiddleware, UpdateUnitMiddleware
 from bot.recent import RecentCache
 from bot.retry import RetryMiddleware
@@ -83,6 +84,7 @@ def create_dispatcher(
             collecting_states=COLLECTING_STATES,
         )
     )
+    walk_routers_leanly()
     dispatcher.include_routers(*routers())
     add_state_gates(dispatcher)
     inline_sync_filters(dispatcher)

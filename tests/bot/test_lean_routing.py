@@ -1,0 +1,86 @@
+"""The lean router walk picks the same handler, with the same data, as aiogram's own walk."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.dispatcher.event.bases import UNHANDLED, SkipHandler
+from aiogram.filters import Command
+from aiogram.types import Chat, Message, Update, User
+
+from bot.lean_routing import walk_routers_leanly
+
+
+def message_update(update_id: int, text: str) -> Update:
+    user = User(id=7, is_bot=False, first_name="A")
+    chat = Chat(id=7, type="private")
+    when = datetime.datetime(2026, 11, 22, tzinfo=datetime.UTC)
+    return Update(update_id=update_id, message=Message(message_id=1, date=when, chat=chat, from_user=user, text=text))
+
+
+def build() -> tuple[Dispatcher, list[str]]:
+    """Routers with and without middleware, a skipping handler and a filter that adds data."""
+    seen: list[str] = []
+    dispatcher = Dispatcher()
+    first, second, nested = Router(name="first"), Router(name="second"), Router(name="nested")
+
+    @first.message(Command("help"))
+    async def help_(message: Message, event_router: Router) -> str:
+        return f"help from {event_router.name}"
+
+    @second.message(F.text == "skip")
+    async def skipper(message: Message) -> str:
+        raise SkipHandler
+
+    @second.message(F.text.in_({"skip", "two"}))
+    async def second_handler(message: Message, event_router: Router) -> str:
+        return f"second from {event_router.name}"
+
+    async def tag(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        seen.append(f"outer {data['event_router'].name}")
+        data["tagged"] = True
+        return await handler(event, data)
+
+    async def inner(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        seen.append("inner")
+        return await handler(event, data)
+
+    nested.message.outer_middleware(tag)
+    nested.message.middleware(inner)
+
+    @nested.message(F.text.startswith("n"), F.text.func(lambda text: {"rest": text[1:]}))
+    async def nested_handler(message: Message, rest: str, tagged: bool) -> str:
+        return f"nested {rest} {tagged}"
+
+    second.include_router(nested)
+    dispatcher.include_routers(first, second)
+    return dispatcher, seen
+
+
+async def outcomes() -> tuple[list[Any], list[str]]:
+    dispatcher, seen = build()
+    bot = Bot("42:TEST")
+    texts = ["/help", "skip", "two", "nx", "other"]
+    results = [await dispatcher.feed_update(bot, message_update(n, text)) for n, text in enumerate(texts, 1)]
+    await bot.session.close()
+    return results, seen
+
+
+async def test_the_lean_walk_matches_aiograms_own_walk() -> None:
+    from aiogram.dispatcher.event.telegram import TelegramEventObserver
+
+    saved = (Router.propagate_event, TelegramEventObserver.trigger)
+    before = await outcomes()
+    walk_routers_leanly()
+    try:
+        after = await outcomes()
+    finally:
+        Router.propagate_event, TelegramEventObserver.trigger = saved  # type: ignore[method-assign]
+    assert after == before
+    results, seen = after
+    assert results[:4] == ["help from first", "second from second", "second from second", "nested x True"]
+    assert results[4] is UNHANDLED
+    # The outer middleware runs wherever an update reaches its router; the inner one only around a match.
+    assert seen == ["outer nested", "inner", "outer nested"]
