@@ -17,7 +17,6 @@ from bot.context import AppContext
 from bot.dedupe import DatabaseClaims, RedisClaims, UpdateClaims
 from bot.fsm_memory import ConversationMemory
 from bot.fsm_storage import DatabaseStorage, HashedKeyBuilder, create_redis_storage
-from bot.inline_filters import inline_sync_filters
 from bot.lean_routing import walk_routers_leanly
 from bot.middlewares import FloodGuard, ReporterMiddleware, UnitCommitMiddleware, UpdateUnitMiddleware
 from bot.recent import RecentCache
@@ -87,7 +86,6 @@ def create_dispatcher(
     walk_routers_leanly()
     dispatcher.include_routers(*routers())
     add_state_gates(dispatcher)
-    inline_sync_filters(dispatcher)
     return dispatcher
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from typing import Any
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.dispatcher.event.bases import UNHANDLED, SkipHandler
+from aiogram.dispatcher.event.handler import HandlerObject
+from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command
 from aiogram.types import Chat, Message, Update, User
 
@@ -50,7 +53,12 @@ def build() -> tuple[Dispatcher, list[str]]:
     nested.message.outer_middleware(tag)
     nested.message.middleware(inner)
 
-    @nested.message(F.text.startswith("n"), F.text.func(lambda text: {"rest": text[1:]}))
+    def rest_of(message: Message) -> dict[str, str] | bool:
+        """A plain function filter: aiogram runs these in a worker thread; the lean walk in place."""
+        seen.append("in place" if threading.get_ident() == threading.main_thread().ident else "in a thread")
+        return {"rest": message.text[1:]} if message.text else False
+
+    @nested.message(F.text.startswith("n"), rest_of)
     async def nested_handler(message: Message, rest: str, tagged: bool) -> str:
         return f"nested {rest} {tagged}"
 
@@ -69,18 +77,16 @@ async def outcomes() -> tuple[list[Any], list[str]]:
 
 
 async def test_the_lean_walk_matches_aiograms_own_walk() -> None:
-    from aiogram.dispatcher.event.telegram import TelegramEventObserver
-
-    saved = (Router.propagate_event, TelegramEventObserver.trigger)
-    before = await outcomes()
+    saved = (Router.propagate_event, TelegramEventObserver.trigger, HandlerObject.check)
+    results_before, seen_before = await outcomes()
     walk_routers_leanly()
     try:
-        after = await outcomes()
+        results, seen = await outcomes()
     finally:
-        Router.propagate_event, TelegramEventObserver.trigger = saved  # type: ignore[method-assign]
-    assert after == before
-    results, seen = after
+        Router.propagate_event, TelegramEventObserver.trigger, HandlerObject.check = saved  # type: ignore[method-assign]
+    assert results == results_before
+    assert seen_before == ["outer nested", "in a thread", "inner", "outer nested"]
     assert results[:4] == ["help from first", "second from second", "second from second", "nested x True"]
     assert results[4] is UNHANDLED
     # The outer middleware runs wherever an update reaches its router; the inner one only around a match.
-    assert seen == ["outer nested", "inner", "outer nested"]
+    assert seen == ["outer nested", "in place", "inner", "outer nested"]
