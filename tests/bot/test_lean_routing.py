@@ -62,6 +62,18 @@ def build() -> tuple[Dispatcher, list[str]]:
     async def nested_handler(message: Message, rest: str, tagged: bool) -> str:
         return f"nested {rest} {tagged}"
 
+    def leaky(message: Message) -> dict[str, str]:
+        return {"leak": "leaked"}
+
+    @nested.message(F.text == "iso", leaky, F.text == "never")
+    async def never(message: Message) -> str:
+        return "never"
+
+    @nested.message(F.text == "iso")
+    async def isolated(message: Message, root: str, leak: str = "none") -> str:
+        return f"isolated {root} {leak}"
+
+    second.message.filter(lambda message: {"root": "from-second"})  # router-wide filter adding data
     second.include_router(nested)
     dispatcher.include_routers(first, second)
     return dispatcher, seen
@@ -70,7 +82,7 @@ def build() -> tuple[Dispatcher, list[str]]:
 async def outcomes() -> tuple[list[Any], list[str]]:
     dispatcher, seen = build()
     bot = Bot("42:TEST")
-    texts = ["/help", "skip", "two", "nx", "other"]
+    texts = ["/help", "skip", "two", "nx", "other", "iso"]
     results = [await dispatcher.feed_update(bot, message_update(n, text)) for n, text in enumerate(texts, 1)]
     await bot.session.close()
     return results, seen
@@ -85,8 +97,9 @@ async def test_the_lean_walk_matches_aiograms_own_walk() -> None:
     finally:
         Router.propagate_event, TelegramEventObserver.trigger, HandlerObject.check = saved  # type: ignore[method-assign]
     assert results == results_before
-    assert seen_before == ["outer nested", "in a thread", "inner", "outer nested"]
+    assert seen_before == ["outer nested", "in a thread", "inner", "outer nested", "outer nested", "inner"]
     assert results[:4] == ["help from first", "second from second", "second from second", "nested x True"]
     assert results[4] is UNHANDLED
+    assert results[5] == "isolated from-second none"  # router data reaches sub-routers; a failed check's does not
     # The outer middleware runs wherever an update reaches its router; the inner one only around a match.
-    assert seen == ["outer nested", "in place", "inner", "outer nested"]
+    assert seen == ["outer nested", "in place", "inner", "outer nested", "outer nested", "inner"]
