@@ -17,7 +17,9 @@ from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.types import TelegramObject
 
-_original_propagate = Router.propagate_event
+# aiogram's own methods, captured at import (before any patching: only this module patches them).
+AIOGRAM_WALK = (Router.propagate_event, TelegramEventObserver.trigger, HandlerObject.check)
+_original_propagate = AIOGRAM_WALK[0]
 
 
 async def _passes(handler: HandlerObject, event: TelegramObject, data: dict[str, Any]) -> dict[str, Any] | None:
