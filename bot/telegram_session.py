@@ -40,7 +40,7 @@ class TelegramSession(AiohttpSession):
         found = self._paths.get(key)
         if found is None:
             url = URL(self.api.api_url(token=bot.token, method=method.__api_method__))
-            found = self._paths[key] = (Origin.parse(str(url)), url.raw_path_qs)
+            found = self._paths[key] = (Origin.parse(url), url.raw_path_qs)
         return found
 
     def _client(self, origin: Origin) -> LeanHTTP:

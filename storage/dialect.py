@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Executable
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+Write = tuple[Executable, list[dict[str, Any]]]  # one statement, run once per parameter set (executemany)
 
 
 def insert_for(session: AsyncSession, table: Any) -> Any:

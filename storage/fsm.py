@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Executable, Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import dialect_insert, insert_for
+from storage.dialect import Write, dialect_insert, insert_for
 from storage.models import FsmRecord, utcnow
 
 
@@ -42,7 +42,6 @@ async def prune_fsm(session: AsyncSession, *, before: datetime) -> int:
 
 
 FSM_TABLE = cast(Table, FsmRecord.__table__)  # Core statements: executemany without the ORM's bulk machinery
-Write = tuple[Executable, list[dict[str, Any]]]  # one statement, run once per parameter set (executemany)
 
 
 @cache

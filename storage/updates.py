@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import Executable, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import dialect_insert, insert_for
+from storage.dialect import Write, dialect_insert, insert_for
 from storage.models import ProcessedUpdate
 
 
@@ -44,7 +43,7 @@ def _record_update(dialect: str) -> Executable:
     return dialect_insert(dialect, ProcessedUpdate.__table__).on_conflict_do_nothing()  # type: ignore[no-any-return]
 
 
-def record_updates_write(update_ids: Sequence[int], dialect: str) -> tuple[Executable, list[dict[str, Any]]] | None:
+def record_updates_write(update_ids: Sequence[int], dialect: str) -> Write | None:
     """One statement and its parameter sets recording many update ids (executemany), or None."""
     if not update_ids:
         return None
