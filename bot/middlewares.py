@@ -6,6 +6,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -18,7 +19,7 @@ from bot.i18n import _, pick_locale, set_locale
 from bot.recent import RecentCache
 from bot.unit import GroupCommitter, UpdateUnit, current_unit
 from storage.privacy import PrivacyKeys
-from storage.reporters import ReporterRef, find_reporter, get_or_create_reporter
+from storage.reporters import ReporterRef, ensure_reporter, find_reporter
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -88,7 +89,7 @@ class ReporterMiddleware(BaseMiddleware):
         key_hash = self._keys.reporter_hash(user.id)
         reporter = self._known.get(key_hash) if self._known is not None else None
         if reporter is None:
-            reporter = await self._load(data["session"], key_hash, user)
+            reporter = await self._load(data["session"], data["unit"], key_hash, user)
             if self._known is not None:
                 self._known.store({key_hash: reporter})
         data["reporter"] = reporter
@@ -97,14 +98,13 @@ class ReporterMiddleware(BaseMiddleware):
         return await handler(event, data)
 
     @staticmethod
-    async def _load(session: AsyncSession, key_hash: bytes, user: User) -> ReporterRef:
+    async def _load(session: AsyncSession, unit: UpdateUnit, key_hash: bytes, user: User) -> ReporterRef:
         found = await find_reporter(session, key_hash=key_hash)
-        if found is None:
-            # First contact: commit at once (nothing else is written yet), so the write lock is not held
-            # for the rest of the update, and no second connection is needed (that could exhaust the pool).
-            found = await get_or_create_reporter(session, key_hash=key_hash, locale=pick_locale(user.language_code))
-            await session.commit()
-        return ReporterRef.of(found)
+        if found is not None:
+            return ReporterRef.of(found)
+        # First contact: durable at once (nothing else is written yet), so the write lock is not held for
+        # the rest of the update; with a group committer it joins the next batch.
+        return await unit.write_now(partial(ensure_reporter, key_hash=key_hash, locale=pick_locale(user.language_code)))
 
 
 class FloodGuard(BaseMiddleware):

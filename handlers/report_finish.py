@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
+from functools import partial
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -23,8 +24,8 @@ from handlers.states import ReportForm
 from storage.domain import NAME_MAX_CHARS, Anonymity
 from storage.errors import ValidationFailed
 from storage.privacy import PrivacyKeys, new_receipt_code
-from storage.reporters import ReporterRef, set_reporter_chat
-from storage.tips import create_tip
+from storage.reporters import ReporterRef
+from storage.tips import add_tip, check_tip
 
 logger = logging.getLogger(__name__)
 router = Router(name="report_finish")
@@ -146,21 +147,19 @@ async def send_tip(
         return
     code = new_receipt_code()
     try:
-        row = await create_tip(
-            session, tip=tip, reporter_id=reporter.id, receipt_hash=keys.receipt_hash(code), keys=keys
-        )
+        await check_tip(session, tip)
     except ValidationFailed:
         await callback.answer(_("Some answers are missing. Please check the summary."), show_alert=True)
         return
-    if tip.anonymity is not Anonymity.ANONYMOUS:
-        # After the tip's checks (reads), so the SQLite write lock is taken as late as possible.
-        await set_reporter_chat(
-            session, reporter_id=reporter.id, chat_enc=keys.encrypt_text(str(chat_id), purpose="chat")
-        )
     trail_start = draft.get("trail_start")
     await state.set_state(ReportForm.submitted)
     await state.set_data({"trail_start": trail_start})
-    await unit.commit()
+    chat_enc = keys.encrypt_text(str(chat_id), purpose="chat") if tip.anonymity is not Anonymity.ANONYMOUS else None
+    # The tip, the sealed chat, the cleared draft and the update record become durable together.
+    write = partial(
+        add_tip, tip=tip, reporter_id=reporter.id, receipt_hash=keys.receipt_hash(code), keys=keys, chat_enc=chat_enc
+    )
+    row = await unit.commit_with(write)
     logger.info("tip %d created", row.id)
     await callback.answer()
     await drop_keyboard(callback)

@@ -68,11 +68,17 @@ class SQLiteWriteGate:
     @asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
         """Hold the gate for writes made outside the engine's sessions (the group-commit thread)."""
-        await asyncio.wait_for(self._lock.acquire(), GATE_TIMEOUT_SECONDS)
+        await self._acquire()
         try:
             yield
         finally:
             self._lock.release()
+
+    async def _acquire(self) -> None:
+        # asyncio.timeout, not wait_for: wait_for runs the acquire as a task of its own, so even a free gate
+        # cost a turn of the event loop, and under load a turn is milliseconds, all of it before any write.
+        async with asyncio.timeout(GATE_TIMEOUT_SECONDS):
+            await self._lock.acquire()
 
     def install(self, session_class: type[Session]) -> None:
         """Listen on a session class private to one engine."""
@@ -87,7 +93,7 @@ class SQLiteWriteGate:
         # sessions holding every connection while they wait for the gate would deadlock with it.
         session.connection()
         # Runs inside SQLAlchemy's greenlet, so the asyncio lock can be awaited from this sync hook.
-        await_only(asyncio.wait_for(self._lock.acquire(), GATE_TIMEOUT_SECONDS))
+        await_only(self._acquire())
         session.info[_GATE_KEY] = True
 
     def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.dialect import insert_for
 from storage.models import Reporter, utcnow
@@ -37,25 +39,33 @@ async def find_reporter(session: AsyncSession, *, key_hash: bytes) -> Reporter |
     return await session.scalar(select(Reporter).where(Reporter.key_hash == key_hash))
 
 
-async def get_or_create_reporter(session: AsyncSession, *, key_hash: bytes, locale: str) -> Reporter:
-    """Find the reporter or create one; safe when two updates race to create it.
+async def get_or_create_reporter(session: AsyncSession, *, key_hash: bytes, locale: str) -> ReporterRef:
+    """Find the reporter or create one; safe when two updates race to create it."""
+    return await session.run_sync(ensure_reporter, key_hash=key_hash, locale=locale)
+
+
+def ensure_reporter(session: Session, *, key_hash: bytes, locale: str) -> ReporterRef:
+    """Find the reporter or create one (synchronous, for a group commit's write job or `run_sync`).
 
     One INSERT .. ON CONFLICT DO NOTHING per attempt (no savepoint): on SQLite the write lock is held from
-    the first write to the commit, so every statement less is time other writers do not wait.
+    the first write to the commit, so every statement less is time other writers do not wait. Table
+    statements, not ORM ones: the caller needs three columns, not a tracked object.
     """
-    reporter = await find_reporter(session, key_hash=key_hash)
-    if reporter is not None:
-        return reporter
+    table = cast(Table, Reporter.__table__)
+    columns = (table.c.id, table.c.key_hash, table.c.locale)
+    by_hash = select(*columns).where(table.c.key_hash == key_hash)
+    row = session.execute(by_hash).first()
     for _attempt in range(5):
+        if row is not None:
+            return ReporterRef(id=row.id, key_hash=row.key_hash, locale=row.locale)
         values = {"key_hash": key_hash, "alias": new_alias(), "locale": locale, "created_at": utcnow()}
-        stmt = insert_for(session, Reporter).values(**values).on_conflict_do_nothing().returning(Reporter)
-        created: Reporter | None = await session.scalar(stmt)
-        if created is not None:
-            return created
-        # A conflict: a racing update created this reporter, or (rarely) the random alias is taken.
-        existing = await find_reporter(session, key_hash=key_hash)
-        if existing is not None:
-            return existing
+        created = session.execute(
+            insert_for(session, table).values(**values).on_conflict_do_nothing().returning(*columns)
+        ).first()
+        # None: a conflict, with a racing update that created this reporter or (rarely) a taken alias.
+        row = created if created is not None else session.execute(by_hash).first()
+    if row is not None:
+        return ReporterRef(id=row.id, key_hash=row.key_hash, locale=row.locale)
     raise RuntimeError("could not allocate a reporter alias")
 
 
@@ -64,6 +74,7 @@ async def set_reporter_locale(session: AsyncSession, *, reporter_id: int, locale
     await session.execute(update(Reporter).where(Reporter.id == reporter_id).values(locale=locale))
 
 
-async def set_reporter_chat(session: AsyncSession, *, reporter_id: int, chat_enc: bytes) -> None:
-    """Store the sealed chat id used to deliver follow-up messages."""
-    await session.execute(update(Reporter).where(Reporter.id == reporter_id).values(chat_enc=chat_enc))
+def set_reporter_chat(session: Session, *, reporter_id: int, chat_enc: bytes) -> None:
+    """Store the sealed chat id used to deliver follow-up messages (synchronous, part of a tip's write)."""
+    table = cast(Table, Reporter.__table__)
+    session.execute(update(table).where(table.c.id == reporter_id).values(chat_enc=chat_enc))

@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from storage.areas import get_province, get_ward
 from storage.domain import (
@@ -28,6 +28,7 @@ from storage.domain import (
 from storage.errors import ValidationFailed
 from storage.models import Attachment, Tip, TipMessage
 from storage.privacy import RECEIPT_ALPHABET, PrivacyKeys
+from storage.reporters import set_reporter_chat
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ def new_tip_ref() -> str:
     return "TB-" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(7))
 
 
-async def _validate(session: AsyncSession, tip: NewTip) -> None:
+async def check_tip(session: AsyncSession, tip: NewTip) -> None:
     """Check the form against domain rules before anything is written."""
     if not tip.description.strip():
         raise ValidationFailed("description is empty")
@@ -99,8 +100,25 @@ async def create_tip(
     receipt_hash: bytes,
     keys: PrivacyKeys,
 ) -> Tip:
-    """Write a tip with its attachments; anonymous tips are stored with no reporter link."""
-    await _validate(session, tip)
+    """Check and write a tip with its attachments; anonymous tips are stored with no reporter link."""
+    await check_tip(session, tip)
+    return await session.run_sync(add_tip, tip=tip, reporter_id=reporter_id, receipt_hash=receipt_hash, keys=keys)
+
+
+def add_tip(
+    session: Session,
+    *,
+    tip: NewTip,
+    reporter_id: int | None,
+    receipt_hash: bytes,
+    keys: PrivacyKeys,
+    chat_enc: bytes | None = None,
+) -> Tip:
+    """Write a tip that passed `check_tip`, with its attachments (synchronous: a group commit's write job).
+
+    Anonymous tips are stored with no reporter link; otherwise `chat_enc` (the sealed chat id) is kept on
+    the reporter for follow-up messages, in the same transaction.
+    """
     if tip.anonymity is Anonymity.ANONYMOUS:
         reporter_id = None  # the product promise: nothing links this tip to an account
     row = Tip(
@@ -129,10 +147,11 @@ async def create_tip(
         ),
     )
     session.add(row)
-    await session.flush()
-    for item in tip.attachments:
-        session.add(_attachment_row(row.id, None, item))
-    await session.flush()
+    session.flush()
+    session.add_all([_attachment_row(row.id, None, item) for item in tip.attachments])
+    if reporter_id is not None and chat_enc is not None:
+        set_reporter_chat(session, reporter_id=reporter_id, chat_enc=chat_enc)
+    session.flush()
     return row
 
 

@@ -12,7 +12,7 @@ from bot.context import AppContext
 from bot.outbox import Outbox
 from storage.domain import Anonymity
 from storage.models import Tip, TipMessage, utcnow
-from storage.reporters import get_or_create_reporter
+from storage.reporters import get_or_create_reporter, set_reporter_chat
 from tests.admin_api.conftest import make_tip
 
 
@@ -34,8 +34,8 @@ async def follow_up_tip(
     async with context.sessions() as session:
         # The same person as a citizen who already talked to the bot, if one did.
         reporter = await get_or_create_reporter(session, key_hash=context.keys.reporter_hash(chat_id), locale=locale)
-        reporter.chat_enc = context.keys.encrypt_text(str(chat_id), purpose="chat")
-        await session.flush()
+        chat_enc = context.keys.encrypt_text(str(chat_id), purpose="chat")
+        await session.run_sync(set_reporter_chat, reporter_id=reporter.id, chat_enc=chat_enc)
         await session.execute(update(Tip).where(Tip.id == tip.id).values(reporter_id=reporter.id))
         await session.commit()
         tip.reporter_id = reporter.id

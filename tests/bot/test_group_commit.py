@@ -1,18 +1,21 @@
-"""Group commit: many updates' FSM changes share one transaction, in order, and failures reach every waiter."""
+"""Group commit: FSM changes and write jobs of many updates share one transaction; failures reach their waiters."""
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.fsm_memory import PendingFsm
 from bot.unit import GroupCommitter
 from storage.batch_writer import batch_writer
 from storage.db import create_engine, create_session_factory, is_sqlite
 from storage.fsm import load_fsm
-from storage.models import ProcessedUpdate
+from storage.models import ProcessedUpdate, Reporter
+from storage.reporters import ReporterRef, ensure_reporter
 
 
 async def test_concurrent_commits_are_all_durable_and_last_write_wins(database_url: str) -> None:
@@ -52,5 +55,44 @@ async def test_a_failed_batch_fails_every_waiter(database_url: str) -> None:
         assert all(isinstance(r, Exception) for r in results)
         async with sessions() as session:  # nothing half-written
             assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_write_jobs_share_the_batch_and_a_failing_one_fails_alone(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    group = GroupCommitter(batch_writer(engine, sessions))
+    locale_of = {b"a" * 32: "vi", b"b" * 32: "en"}
+
+    def broken(session: Session) -> None:
+        ensure_reporter(session, key_hash=b"c" * 32, locale="vi")
+        raise ValueError("a job that breaks after writing")
+
+    try:
+        # Queued together, so they share one batch; the broken job must not take the others down.
+        results = await asyncio.gather(
+            group.commit(
+                {"ka": PendingFsm("s", b"1")}, 2001, partial(ensure_reporter, key_hash=b"a" * 32, locale="vi")
+            ),
+            group.commit({"kc": PendingFsm("s", b"3")}, 2003, broken),
+            group.commit(
+                {"kb": PendingFsm("s", b"2")}, 2002, partial(ensure_reporter, key_hash=b"b" * 32, locale="en")
+            ),
+            group.commit({"kd": PendingFsm("s", b"4")}, 2004),
+            return_exceptions=True,
+        )
+        assert isinstance(results[1], ValueError)
+        assert results[3] is None
+        made = [results[0], results[2]]
+        assert all(isinstance(r, ReporterRef) for r in made)
+        assert {r.key_hash: r.locale for r in made if isinstance(r, ReporterRef)} == locale_of
+        async with sessions() as session:
+            stored = {row.key_hash: row.locale for row in (await session.scalars(select(Reporter))).all()}
+            assert stored == locale_of  # the broken job's reporter was rolled back with it
+            updates = set((await session.scalars(select(ProcessedUpdate.update_id))).all())
+            assert updates == {2001, 2002, 2004}  # and its update was not recorded
+            assert await load_fsm(session, key_hash="kc") == (None, None)
+            assert await load_fsm(session, key_hash="kb") == ("s", b"2")
     finally:
         await engine.dispose()
