@@ -158,6 +158,8 @@ class ChatSession:
     quiet: float = 0.5
     version: int = 0
     seen: dict[int, MessageView] = field(default_factory=dict)
+    # The last button press whose answer (a toast or alert in Telegram's apps) has not been shown yet.
+    pressed_query: str | None = None
     inline: list[Choice] = field(default_factory=list)
     keyboard: list[Choice] = field(default_factory=list)
     one_time: bool = False
@@ -195,7 +197,21 @@ class ChatSession:
                 self.keyboard = []
 
     async def poll(self) -> None:
-        """Show bot messages until replies stop (or none arrive within `settle` seconds)."""
+        """Show bot messages until replies stop (or none arrive within `settle` seconds), then a button's answer."""
+        await self._poll_messages()
+        if self.pressed_query is not None:
+            await self._show_press_answer(self.pressed_query)
+
+    async def _show_press_answer(self, query_id: str) -> None:
+        """Telegram's apps show the text of a button's answer as a toast (or an alert): so does the terminal."""
+        answer = next((a for a in await self.client.callback_answers() if a["callback_query_id"] == query_id), None)
+        if answer is None:
+            return  # not answered yet: looked for again after the next input
+        self.pressed_query = None
+        if answer.get("text"):
+            self.write(f"{'❗' if answer.get('show_alert') else '🔔'} {answer['text']}")
+
+    async def _poll_messages(self) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
         deadline = start + self.settle
@@ -259,7 +275,8 @@ class ChatSession:
             if choice.callback_data is None:
                 self.write(f"(this button opens {choice.url or 'something outside the chat'})")
                 return
-            await self.client.press(self.user, choice.message_id, choice.callback_data)
+            pressed = await self.client.press(self.user, choice.message_id, choice.callback_data)
+            self.pressed_query = str(pressed["callback_query_id"])
             return
         if choice.request_contact:
             phone = (await self.ask("Phone number to share: ") or "").strip()

@@ -1,4 +1,4 @@
-"""The terminal chat: input parsing, rendering, and a piped-stdin session against a tiny fake bot."""
+"""The terminal chat: input parsing, rendering, button answers, and a piped-stdin session against a tiny fake bot."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ async def _fake_bot(base_url: str, token: str) -> None:
                 if "callback_query" in update:
                     query = update["callback_query"]
                     chat_id = query["message"]["chat"]["id"]
-                    await call("answerCallbackQuery", callback_query_id=query["id"])
+                    await call("answerCallbackQuery", callback_query_id=query["id"], text="Đang mở mẫu tin báo")
                     await call(
                         "editMessageText",
                         chat_id=chat_id,
@@ -130,6 +130,7 @@ async def test_chat_cli_with_piped_stdin(sandbox: RunningSandbox, token: str, fa
     assert process.returncode == 0, stderr.decode()
     assert "🤖 Xin chào!" in output and "[1] Báo cáo" in output
     assert "✎  (edited) Đang tạo tin báo" in output
+    assert "🔔 Đang mở mẫu tin báo" in output  # the button's answer, a toast in Telegram's apps
     assert "[1] 📱 Chia sẻ số (📱 share contact)" in output
     assert "🤖 Cảm ơn 0901234567" in output
     assert "🤖 Đã nhận vị trí" in output
