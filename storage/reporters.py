@@ -14,6 +14,8 @@ from storage.dialect import insert_for
 from storage.models import Reporter, utcnow
 from storage.privacy import RECEIPT_ALPHABET
 
+REPORTERS = cast(Table, Reporter.__table__)  # table statements for the write jobs (no ORM bookkeeping)
+
 
 @dataclass(frozen=True, slots=True)
 class ReporterRef:
@@ -51,22 +53,19 @@ def ensure_reporter(session: Session, *, key_hash: bytes, locale: str) -> Report
     the first write to the commit, so every statement less is time other writers do not wait. Table
     statements, not ORM ones: the caller needs three columns, not a tracked object.
     """
-    table = cast(Table, Reporter.__table__)
-    columns = (table.c.id, table.c.key_hash, table.c.locale)
-    by_hash = select(*columns).where(table.c.key_hash == key_hash)
+    columns = (REPORTERS.c.id, REPORTERS.c.key_hash, REPORTERS.c.locale)
+    by_hash = select(*columns).where(REPORTERS.c.key_hash == key_hash)
     row = session.execute(by_hash).first()
     for _attempt in range(5):
         if row is not None:
-            return ReporterRef(id=row.id, key_hash=row.key_hash, locale=row.locale)
+            break
         values = {"key_hash": key_hash, "alias": new_alias(), "locale": locale, "created_at": utcnow()}
-        created = session.execute(
-            insert_for(session, table).values(**values).on_conflict_do_nothing().returning(*columns)
-        ).first()
+        insert = insert_for(session, REPORTERS).values(**values).on_conflict_do_nothing().returning(*columns)
         # None: a conflict, with a racing update that created this reporter or (rarely) a taken alias.
-        row = created if created is not None else session.execute(by_hash).first()
-    if row is not None:
-        return ReporterRef(id=row.id, key_hash=row.key_hash, locale=row.locale)
-    raise RuntimeError("could not allocate a reporter alias")
+        row = session.execute(insert).first() or session.execute(by_hash).first()
+    if row is None:
+        raise RuntimeError("could not allocate a reporter alias")
+    return ReporterRef(id=row.id, key_hash=row.key_hash, locale=row.locale)
 
 
 async def set_reporter_locale(session: AsyncSession, *, reporter_id: int, locale: str) -> None:
@@ -76,5 +75,4 @@ async def set_reporter_locale(session: AsyncSession, *, reporter_id: int, locale
 
 def set_reporter_chat(session: Session, *, reporter_id: int, chat_enc: bytes) -> None:
     """Store the sealed chat id used to deliver follow-up messages (synchronous, part of a tip's write)."""
-    table = cast(Table, Reporter.__table__)
-    session.execute(update(table).where(table.c.id == reporter_id).values(chat_enc=chat_enc))
+    session.execute(update(REPORTERS).where(REPORTERS.c.id == reporter_id).values(chat_enc=chat_enc))
