@@ -20,6 +20,7 @@ from bot.recent import RecentCache
 from bot.unit import GroupCommitter, UpdateUnit, current_unit
 from storage.privacy import PrivacyKeys
 from storage.reporters import ReporterRef, ensure_reporter, find_reporter
+from storage.sqlite_driver import reads_inline
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -43,22 +44,24 @@ class UpdateUnitMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Run the update inside its unit of work."""
         assert isinstance(event, Update)
-        async with self._sessions() as session:
-            if not await self._claims.claim(event.update_id, session):
-                logger.info("update %d already handled, skipped", event.update_id)
-                return None
-            unit = UpdateUnit(session=session, update_id=event.update_id, group=self._group, memory=self._memory)
-            token = current_unit.set(unit)
-            try:
-                data["session"] = session
-                data["unit"] = unit
-                return await handler(event, data)
-            except BaseException:
-                await session.rollback()
-                raise
-            finally:
-                current_unit.reset(token)
-                await self._claims.release(event.update_id, handled=unit.committed)
+        # An update reads a few indexed rows: on the loop's thread, not via a trip (storage/sqlite_driver.py).
+        with reads_inline():
+            async with self._sessions() as session:
+                if not await self._claims.claim(event.update_id, session):
+                    logger.info("update %d already handled, skipped", event.update_id)
+                    return None
+                unit = UpdateUnit(session=session, update_id=event.update_id, group=self._group, memory=self._memory)
+                token = current_unit.set(unit)
+                try:
+                    data["session"] = session
+                    data["unit"] = unit
+                    return await handler(event, data)
+                except BaseException:
+                    await session.rollback()
+                    raise
+                finally:
+                    current_unit.reset(token)
+                    await self._claims.release(event.update_id, handled=unit.committed)
 
 
 class UnitCommitMiddleware(BaseMiddleware):

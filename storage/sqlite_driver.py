@@ -1,10 +1,12 @@
-"""SQLAlchemy's aiosqlite driver, with each statement run in one trip to the connection's thread."""
+"""SQLAlchemy's aiosqlite driver, with each statement run in one trip to the connection's thread (or none)."""
 
 from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
@@ -16,6 +18,26 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 
 Description = tuple[tuple[Any, ...], ...] | None
+_READS_INLINE: ContextVar[bool] = ContextVar("tinbao_sqlite_reads_inline", default=False)
+
+
+@contextmanager
+def reads_inline() -> Iterator[None]:
+    """Within this block, SELECTs run on the calling thread instead of a trip to the connection's thread.
+
+    For work whose reads are a few indexed rows (a Telegram update's): in WAL mode a read never waits for a
+    lock and takes microseconds, while each trip waits for a turn of the event loop on the way back, which
+    under load is milliseconds. Officer queries (statistics, exports) may scan, so they keep the trip.
+    """
+    token = _READS_INLINE.set(True)
+    try:
+        yield
+    finally:
+        _READS_INLINE.reset(token)
+
+
+def _is_read(operation: Any) -> bool:
+    return isinstance(operation, str) and operation.lstrip()[:6].upper() == "SELECT"
 
 
 def _run_statement(
@@ -99,7 +121,11 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         raw: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with self._adapt_connection._execute_mutex:
-            found = await raw._execute(_run_statement, raw._conn, operation, parameters)  # type: ignore[no-untyped-call]
+            if _READS_INLINE.get() and _is_read(operation):
+                # The mutex keeps the connection's thread idle meanwhile (check_same_thread is off, see connect).
+                found = _run_statement(raw._conn, operation, parameters)
+            else:
+                found = await raw._execute(_run_statement, raw._conn, operation, parameters)  # type: ignore[no-untyped-call]
         self._description, rows, self._rowcount, self._lastrowid = found
         self._rows = collections.deque(rows)
         return None
@@ -116,17 +142,37 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """SQLAlchemy's aiosqlite connection, handing out one-trip cursors."""
+    """SQLAlchemy's aiosqlite connection, handing out one-trip cursors; ending no transaction costs no trip."""
 
     __slots__ = ()
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
+
+    def _idle(self) -> bool:
+        """True when SQLite has no transaction open, so commit and rollback would do nothing."""
+        raw: sqlite3.Connection | None = self._connection._connection
+        return raw is not None and not raw.in_transaction
+
+    def rollback(self) -> None:
+        """Roll back, skipping the trip when only reads ran (every read-only update ends this way)."""
+        if not self._idle():
+            super().rollback()
+
+    def commit(self) -> None:
+        """Commit, skipping the trip when nothing was written."""
+        if not self._idle():
+            super().commit()
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """The DBAPI module SQLAlchemy's aiosqlite dialect is given instead of its own."""
 
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
-        """Connect as SQLAlchemy does, then use the one-trip connection class (same layout, no new state)."""
+        """Connect as SQLAlchemy does, then use the one-trip connection class (same layout, no new state).
+
+        The sqlite3 connection may be used from the event loop's thread too (inline reads, the idle check),
+        always while its own thread is idle: SQLAlchemy awaits every call, and reads hold the execute mutex.
+        """
+        kw.setdefault("check_same_thread", False)
         connection = super().connect(*arg, **kw)
         connection.__class__ = OneTripConnection
         return connection  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import aiosqlite
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import create_engine
+from storage.sqlite_driver import reads_inline
 
 
 async def test_statements_return_what_sqlalchemy_returns_in_one_trip_each(
@@ -42,5 +44,45 @@ async def test_statements_return_what_sqlalchemy_returns_in_one_trip_each(
             assert empty.keys() == ["id"] and empty.all() == []
             with pytest.raises(IntegrityError):
                 await connection.execute(text("INSERT INTO t (name) VALUES ('a')"))
+    finally:
+        await engine.dispose()
+
+
+async def test_update_reads_run_on_the_callers_thread_and_idle_transactions_end_without_a_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    trips = 0
+    queue = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
+        nonlocal trips
+        trips += 1
+        return await queue(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    here = threading.get_ident()
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"))
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert isinstance(raw, aiosqlite.Connection)
+            await raw.create_function("thread_id", 0, threading.get_ident)
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT thread_id()"))).scalar() != here
+            assert trips == 1  # outside reads_inline(): a trip to the connection's thread
+            with reads_inline():
+                assert (await connection.execute(text("SELECT thread_id()"))).scalar() == here
+                assert trips == 1
+                await connection.rollback()  # nothing was written: SQLite has nothing to end, no trip
+                assert trips == 1
+                await connection.execute(text("INSERT INTO t (name) VALUES (thread_id())"))
+                assert trips == 2  # writes keep their trip (they may wait for SQLite's write lock)
+                assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 1  # own write seen
+                await connection.commit()
+                assert trips == 3
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT name FROM t"))).scalar() != str(here)
     finally:
         await engine.dispose()
