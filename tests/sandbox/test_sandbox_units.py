@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
+from sandbox.__main__ import keep_collector_off_the_record
 from sandbox.errors import ApiError
 from sandbox.formatting import parse_html, parse_markdown_v2, render, utf16_len
 from sandbox.incoming import command_entities
@@ -77,3 +80,16 @@ def test_redelivered_update_sorts_first_and_is_confirmed_after_delivery() -> Non
     world.updates[0].delivered = True
     world.confirm_updates(first + 1)
     assert [e.update_id for e in world.updates] == [first + 2]
+
+
+def test_standalone_emulator_keeps_full_collections_off_its_record() -> None:
+    before = gc.get_threshold()
+    try:
+        keep_collector_off_the_record()
+        assert gc.get_freeze_count() > 0  # what start-up built is out of every collection's way
+        young, middle, full = gc.get_threshold()
+        # A full collection needs `full` middle ones, each `middle` young ones of `young` allocations.
+        assert young * middle * full >= 500_000_000
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
