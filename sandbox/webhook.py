@@ -23,6 +23,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 1.0
 REQUEST_TIMEOUT = 10.0
+# Idle connections are dropped before the usual server keep-alive (uvicorn's is 5 s): reusing one the server is
+# closing at that very moment fails the delivery (seen in the intake benchmark as a rare ClientOSError).
+IDLE_CONNECTION_SECONDS = 4.0
 
 
 def chat_key(update: JSON) -> int | None:
@@ -122,7 +125,10 @@ class WebhookDeliverer:
         if hook is None:
             return False
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
+            )
         headers = {SECRET_HEADER: hook.secret_token} if hook.secret_token else {}
         try:
             async with self._session.post(hook.url, json=entry.update, headers=headers) as response:
