@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import math
 import os
@@ -378,11 +379,14 @@ async def run_once(options: argparse.Namespace, number: int) -> RunResult:
                 wall = time.perf_counter() - started
                 cpu_after = {"bot": cpu_seconds(bot.pid), "sandbox": cpu_seconds(sandbox.pid), "load": process_cpu()}
                 stats_after = await control.stats()
+                failed = stats_after.get("webhook_failures", 0) - stats_before.get("webhook_failures", 0)
+                reasons = [f["error"] for f in (await control.webhook())["failures"][-failed:]] if failed else []
                 pressure = host_pressure()
                 tips = await count_tips(env["DATABASE_URL"]) - tips_before
             webhook = {
                 "delivered": stats_after.get("webhook_delivered", 0) - stats_before.get("webhook_delivered", 0),
-                "failures": stats_after.get("webhook_failures", 0) - stats_before.get("webhook_failures", 0),
+                "failures": failed,
+                "reasons": reasons,  # the emulator's words for each failed delivery (it retries, as Telegram does)
             }
             calls = {
                 method: count - stats_before.get("calls", {}).get(method, 0)
@@ -468,6 +472,8 @@ def report_run(number: int, result: RunResult, *, steps: bool) -> None:
     print(f"  Bot API calls per update: {made or 'none'}")
     for error in result.errors[:5]:
         print(f"  error: {error}")
+    for reason, times in collections.Counter(result.webhook["reasons"]).most_common(5):
+        print(f"  webhook delivery failed {times}x: {reason}")
     if result.bot_log:
         print("  end of the bot's log:\n    " + result.bot_log.replace("\n", "\n    "))
     if steps:
