@@ -25,8 +25,8 @@ _READS_INLINE: ContextVar[bool] = ContextVar("tinbao_sqlite_reads_inline", defau
 def reads_inline() -> Iterator[None]:
     """Within this block, SELECTs run on the calling thread instead of a trip to the connection's thread.
 
-    For work whose reads are a few indexed rows (a Telegram update's): in WAL mode a read never waits for a
-    lock and takes microseconds, while each trip waits for a turn of the event loop on the way back, which
+    For work whose reads are a few indexed rows (a Telegram update's): in WAL mode a read does not wait for
+    writers and takes microseconds, while each trip waits for a turn of the event loop on the way back, which
     under load is milliseconds. Officer queries (statistics, exports) may scan, so they keep the trip.
     """
     token = _READS_INLINE.set(True)
