@@ -70,8 +70,17 @@ class GroupCommitter:
         # Later items win for the same key: the queue is in commit order.
         records = {key: (p.state, p.data_enc) for item in batch for key, p in item.fsm.items()}
         update_ids = [item.update_id for item in batch if item.update_id is not None]
+
+        def durable(job_results: list[Any]) -> None:
+            results = iter(job_results)
+            for item in batch:
+                result = next(results) if item.job is not None else None
+                if not item.done.done():
+                    item.done.set_result(result)
+
         try:
-            results = iter(await self._writer.write(records, update_ids, jobs))
+            # The waiters hear from the writer the moment their data is durable, not when this task next runs.
+            results = await self._writer.write(records, update_ids, jobs, durable)
         except Exception as exc:
             if not tell_waiters:
                 return False
@@ -79,10 +88,7 @@ class GroupCommitter:
                 if not item.done.done():
                     item.done.set_exception(exc)
             return True
-        for item in batch:
-            result = next(results) if item.job is not None else None
-            if not item.done.done():
-                item.done.set_result(result)
+        durable(results)  # for a writer that has not told them yet (it changes nothing for one that has)
         return True
 
 

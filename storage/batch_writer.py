@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -22,10 +24,20 @@ WriteJob = Callable[[Session], Any]
 CLOSE_TIMEOUT_SECONDS = 10.0  # a batch being written finishes first
 
 
+# Told the jobs' results on the event loop's thread the moment the batch is durable, before `write` returns.
+OnDurable = Callable[[list[Any]], None]
+
+
 class BatchWriter(Protocol):
     """Writes one group-commit batch durably, or raises."""
 
-    async def write(self, records: FsmRecords, update_ids: Sequence[int], jobs: Sequence[WriteJob] = ()) -> list[Any]:
+    async def write(
+        self,
+        records: FsmRecords,
+        update_ids: Sequence[int],
+        jobs: Sequence[WriteJob] = (),
+        on_durable: OnDurable | None = None,
+    ) -> list[Any]:
         """Run the jobs, upsert the conversation records and record the update ids, in one transaction."""
 
 
@@ -35,13 +47,21 @@ class SessionBatchWriter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def write(self, records: FsmRecords, update_ids: Sequence[int], jobs: Sequence[WriteJob] = ()) -> list[Any]:
+    async def write(
+        self,
+        records: FsmRecords,
+        update_ids: Sequence[int],
+        jobs: Sequence[WriteJob] = (),
+        on_durable: OnDurable | None = None,
+    ) -> list[Any]:
         """One session, the jobs and two statements, one commit; the jobs' results in their order."""
         async with self._sessions() as session:
             results = [await session.run_sync(job) for job in jobs]
             await save_fsm_many(session, records=dict(records))
             await record_updates(session, update_ids=list(update_ids))
             await session.commit()
+        if on_durable is not None:
+            on_durable(results)
         return results
 
 
@@ -69,7 +89,13 @@ class SQLiteThreadWriter:
         # may this writer: the connection reopens on the next batch). The idle thread ends with the writer.
         event.listen(engine.sync_engine, "engine_disposed", lambda _engine: self.close())
 
-    async def write(self, records: FsmRecords, update_ids: Sequence[int], jobs: Sequence[WriteJob] = ()) -> list[Any]:
+    async def write(
+        self,
+        records: FsmRecords,
+        update_ids: Sequence[int],
+        jobs: Sequence[WriteJob] = (),
+        on_durable: OnDurable | None = None,
+    ) -> list[Any]:
         """Hold the gate, write the batch, and commit it in the writer's thread."""
         async with self._gate.held():
             with self._engine.connect() as conn:
@@ -79,14 +105,42 @@ class SQLiteThreadWriter:
                 except BaseException:
                     conn.rollback()
                     raise
-                committing = asyncio.get_running_loop().run_in_executor(self._thread, conn.commit)
-                try:
-                    await asyncio.shield(committing)
-                except asyncio.CancelledError:
-                    # The commit goes on in the thread: the connection is not touched until it ends.
-                    await asyncio.wait([committing])
-                    raise
+                await self._commit(conn, None if on_durable is None else partial(on_durable, results))
                 return results
+
+    async def _commit(self, conn: Connection, on_durable: Callable[[], None] | None) -> None:
+        """Commit in the writer's thread; `on_durable` runs in the loop's first turn after it.
+
+        Waiters are told straight from that turn: through run_in_executor's future, a shield and the group
+        committer's own wake-up they heard two turns later, and under load each turn of the loop is milliseconds.
+        """
+        loop = asyncio.get_running_loop()
+        settled: asyncio.Future[None] = loop.create_future()
+
+        def settle(committed: Future[None]) -> None:  # on the loop's thread
+            error = committed.exception()
+            try:
+                if error is None and on_durable is not None:
+                    on_durable()
+            finally:
+                if not settled.done():  # done already when this task was cancelled meanwhile
+                    if error is None:
+                        settled.set_result(None)
+                    else:
+                        settled.set_exception(error)
+
+        def hand_back(committed: Future[None]) -> None:  # in the writer's thread
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is left to tell
+                loop.call_soon_threadsafe(settle, committed)
+
+        committing = self._thread.submit(conn.commit)
+        committing.add_done_callback(hand_back)
+        try:
+            await settled
+        except asyncio.CancelledError:
+            # The commit goes on in the thread: the connection is not touched until it ends.
+            await asyncio.wait([asyncio.wrap_future(committing)])
+            raise
 
     @staticmethod
     def _write(conn: Connection, records: FsmRecords, update_ids: Sequence[int], jobs: Sequence[WriteJob]) -> list[Any]:

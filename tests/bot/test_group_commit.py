@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from functools import partial
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.fsm_memory import PendingFsm
@@ -94,5 +97,33 @@ async def test_write_jobs_share_the_batch_and_a_failing_one_fails_alone(database
             assert updates == {2001, 2002, 2004}  # and its update was not recorded
             assert await load_fsm(session, key_hash="kc") == (None, None)
             assert await load_fsm(session, key_hash="kb") == ("s", b"2")
+    finally:
+        await engine.dispose()
+
+
+async def test_the_writer_tells_the_waiters_once_their_batch_is_durable(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    writer = batch_writer(engine, sessions)
+    told: list[tuple[list[object], int | None]] = []
+    sqlite_file = make_url(database_url).database if is_sqlite(database_url) else None
+
+    def durable(results: list[object]) -> None:
+        # Told before `write` returns, and only once another connection can already see the batch.
+        seen = None
+        if sqlite_file is not None:
+            with contextlib.closing(sqlite3.connect(sqlite_file)) as other:
+                seen = other.execute("SELECT count(*) FROM processed_updates").fetchone()[0]
+        told.append((results, seen))
+
+    def answer(session: Session) -> int:
+        return 42
+
+    try:
+        results = await writer.write({"k": ("s", b"d")}, [7001, 7002], [answer], durable)
+        assert results == [42]
+        assert told == [([42], 2 if sqlite_file is not None else None)]
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 2
     finally:
         await engine.dispose()
