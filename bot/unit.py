@@ -119,23 +119,31 @@ class UpdateUnit:
 
     async def write_now(self, job: Callable[[Session], T]) -> T:
         """Run a write job and make it durable at once, apart from this update's other writes."""
-        if self.group is not None and not session_has_written(self.session):
-            await self.session.rollback()  # the read transaction's connection goes back to the pool meanwhile
-            result: T = await self.group.commit({}, None, job)
+        group = await self._free_group()
+        if group is not None:
+            result: T = await group.commit({}, None, job)
             return result
         result = await self.session.run_sync(job)
         await self.session.commit()
         return result
 
+    async def _free_group(self) -> GroupCommitter | None:
+        """The group committer, when the session wrote nothing else (so one shared fsync can make it durable).
+
+        The read-only transaction is ended first: it hands the pooled connection back; if every waiting update
+        kept its connection, the group committer could not get one and all would wait for the pool timeout.
+        """
+        if self.group is None or session_has_written(self.session):
+            return None
+        await self.session.rollback()
+        return self.group
+
     async def _commit(self, job: WriteJob | None) -> Any:
         update_id = None if self.committed else self.update_id
-        if self.group is not None and not session_has_written(self.session):
-            # Nothing else to make durable with them: let the group committer share one fsync.
+        group = await self._free_group()
+        if group is not None:
             pending, self.pending_fsm = self.pending_fsm, {}
-            # Ending the read-only transaction hands the pooled connection back: if every waiting update kept
-            # its connection, the group committer could not get one and all would wait for the pool timeout.
-            await self.session.rollback()
-            result = await self.group.commit(pending, update_id, job)
+            result = await group.commit(pending, update_id, job)
             self._committed(pending)
             return result
         result = await self.session.run_sync(job) if job is not None else None
